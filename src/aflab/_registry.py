@@ -1,0 +1,1 @@
+"""Registers aflab tasks and model providers with inspect_ai (entry point)."""
