@@ -1,0 +1,178 @@
+"""Markdown summary of a report: one row per run × tier, then the compliance gaps.
+
+The formatting helpers and :func:`summary_rows` / :func:`gap_rows` are shared
+with the HTML report so that both show exactly the same numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "MISSING",
+    "TABLE_COLUMNS",
+    "fmt_pct",
+    "fmt_ci",
+    "fmt_p",
+    "gap_rows",
+    "summary_markdown",
+    "summary_rows",
+]
+
+#: How an undefined value (None) is shown.
+MISSING = "–"
+
+#: (key, header) of the summary table, in order.
+TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("setting", "Setting"),
+    ("model", "Model"),
+    ("variant", "Variant"),
+    ("tier", "Tier"),
+    ("n", "n"),
+    ("compliance", "Compliance % [95% CI]"),
+    ("partial", "Partial %"),
+    ("af", "AF % among compliant [95% CI]"),
+    ("af_all", "AF % among all"),
+    ("parse_error", "Parse error %"),
+    ("truncated", "Truncated %"),
+)
+
+_TIER_ORDER = {"free": 0, "paid": 1}
+
+
+def _num(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def fmt_pct(value: Any, *, signed: bool = False) -> str:
+    """A rate in [0, 1] as a percentage with 1 decimal (``0.3`` -> ``30.0``)."""
+    x = _num(value)
+    if x is None:
+        return MISSING
+    return f"{x * 100:+.1f}" if signed else f"{x * 100:.1f}"
+
+
+def fmt_ci(ci: Any) -> str:
+    """A confidence interval of rates as ``[10.0, 60.0]``; ``–`` if undefined."""
+    if not isinstance(ci, (list, tuple)) or len(ci) != 2:
+        return MISSING
+    lo, hi = fmt_pct(ci[0]), fmt_pct(ci[1])
+    if lo == MISSING and hi == MISSING:
+        return MISSING
+    return f"[{lo}, {hi}]"
+
+
+def _pct_with_ci(value: Any, ci: Any) -> str:
+    pct = fmt_pct(value)
+    if pct == MISSING:
+        return MISSING
+    interval = fmt_ci(ci)
+    return pct if interval == MISSING else f"{pct} {interval}"
+
+
+def fmt_p(value: Any) -> str:
+    """A p-value with 3 decimals, ``<0.001`` below that."""
+    x = _num(value)
+    if x is None:
+        return MISSING
+    return "<0.001" if x < 0.001 else f"{x:.3f}"
+
+
+def _text(value: Any) -> str:
+    return MISSING if value is None else str(value)
+
+
+def _tiers(run: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    tiers = run.get("tiers") or {}
+    order = sorted(tiers, key=lambda t: (_TIER_ORDER.get(t, 2), str(t)))
+    return [(str(t), tiers[t] or {}) for t in order]
+
+
+def summary_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """Formatted table cells (strings) per run × tier, keyed as :data:`TABLE_COLUMNS`.
+
+    Each row also carries ``run_index`` (int) for the HTML report.
+    """
+    rows: list[dict[str, Any]] = []
+    for i, run in enumerate(summary.get("runs") or []):
+        for tier, t in _tiers(run):
+            n = t.get("n")
+            rows.append(
+                {
+                    "run_index": i,
+                    "setting": _text(run.get("setting")),
+                    "model": _text(run.get("model")),
+                    "variant": _text(run.get("variant")),
+                    "tier": tier,
+                    "n": _text(n),
+                    "compliance": _pct_with_ci(t.get("compliance_rate"), t.get("compliance_ci")),
+                    "partial": fmt_pct(t.get("partial_rate")),
+                    "af": _pct_with_ci(t.get("af_rate"), t.get("af_ci")),
+                    "af_all": fmt_pct(t.get("af_rate_all")),
+                    "parse_error": fmt_pct(t.get("parse_error_rate")),
+                    "truncated": fmt_pct(t.get("truncated_rate")),
+                }
+            )
+    return rows
+
+
+def gap_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per run: label, gap in points (signed), its CI, McNemar p and the pair count."""
+    rows = []
+    for i, run in enumerate(summary.get("runs") or []):
+        gap = fmt_pct(run.get("compliance_gap"), signed=True)
+        rows.append(
+            {
+                "run_index": i,
+                "label": " · ".join(
+                    _text(run.get(k)) for k in ("setting", "model", "variant")
+                ),
+                "gap": MISSING if gap == MISSING else f"{gap} pts",
+                "gap_ci": fmt_ci(run.get("compliance_gap_ci")),
+                "mcnemar_p": fmt_p(run.get("mcnemar_p")),
+                "n_pairs": _text(run.get("n_pairs")),
+            }
+        )
+    return rows
+
+
+def _cell(text: Any) -> str:
+    """Keep a table cell on one line and its pipes literal."""
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def summary_markdown(summary: dict[str, Any]) -> str:
+    """The summary as Markdown: a title, the run × tier table and the gaps."""
+    lines = ["# Alignment-faking evaluation summary", ""]
+    rows = summary_rows(summary)
+    if rows:
+        lines.append("| " + " | ".join(h for _, h in TABLE_COLUMNS) + " |")
+        lines.append("|" + "|".join("---" if k in ("setting", "model", "variant", "tier")
+                                    else "---:" for k, _ in TABLE_COLUMNS) + "|")
+        for row in rows:
+            lines.append("| " + " | ".join(_cell(row[k]) for k, _ in TABLE_COLUMNS) + " |")
+    else:
+        lines.append("_No runs._")
+    lines += [
+        "",
+        "AF % among compliant: share of compliant outputs whose alignment-faking label is"
+        " \"yes\" (headline); AF % among all: share of all outputs.",
+        "",
+        "## Compliance gap (free − paid)",
+        "",
+    ]
+    gaps = gap_rows(summary)
+    for g in gaps:
+        ci = "" if g["gap_ci"] == MISSING else f" {g['gap_ci']}"
+        lines.append(
+            f"- **{_cell(g['label'])}**: {g['gap']}{ci}, McNemar p = {g['mcnemar_p']}"
+            f" (n pairs = {g['n_pairs']})"
+        )
+    if not gaps:
+        lines.append("_No runs._")
+    return "\n".join(lines) + "\n"

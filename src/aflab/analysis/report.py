@@ -1,0 +1,78 @@
+"""``aflab report``: summary.json, summary.md, figure.png/.svg and report.html from logs.
+
+Everything is written to a temporary directory first and moved into ``out_dir``
+at the end, so a failed report never leaves half-written files behind.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aflab import __version__
+from aflab.analysis.figure import plot_compliance
+from aflab.analysis.html_report import write_html
+from aflab.analysis.markdown import summary_markdown
+from aflab.analysis.records import load_runs, log_records
+from aflab.analysis.summary import run_summary
+from aflab.analysis.usage import run_usage
+
+__all__ = ["ReportPaths", "build_summary", "write_report"]
+
+REPORT_FILES = ("summary.json", "summary.md", "figure.png", "figure.svg", "report.html",
+                "samples.jsonl")
+
+
+@dataclass(frozen=True)
+class ReportPaths:
+    out_dir: Path
+    summary_json: Path
+    html: Path
+
+
+def build_summary(log_dirs: list[str | Path]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Read the runs under ``log_dirs``; return (summary, per-sample records)."""
+    runs, records = [], []
+    for index, log in enumerate(load_runs(log_dirs)):
+        run_records = log_records(log, index)
+        meta = log.eval.metadata or {}
+        run = {
+            "setting": meta.get("setting", log.eval.task),
+            "model": log.eval.model,
+            "variant": meta.get("variant", "default"),
+            "variant_config": meta.get("variant_config"),
+            "run_id": log.eval.run_id,
+            "log": str(log.location),
+        }
+        summary = run_summary(run, run_records)
+        summary["usage"] = run_usage(log)
+        runs.append(summary)
+        records.extend(run_records)
+    return {"aflab_version": __version__, "runs": runs}, records
+
+
+def write_report(log_dirs: list[str | Path], out_dir: str | Path) -> ReportPaths:
+    """Write the full report for ``log_dirs`` into ``out_dir``."""
+    summary, records = build_summary(log_dirs)
+    out = Path(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".report-", dir=out.parent))
+    try:
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+        (tmp / "summary.md").write_text(summary_markdown(summary), encoding="utf-8")
+        with (tmp / "samples.jsonl").open("w", encoding="utf-8") as fh:
+            for record in records:
+                fh.write(json.dumps(record) + "\n")
+        plot_compliance(summary, records, tmp / "figure")
+        svg = (tmp / "figure.svg").read_text(encoding="utf-8")
+        write_html(tmp / "report.html", summary, records, svg)
+        out.mkdir(parents=True, exist_ok=True)
+        for name in REPORT_FILES:
+            (tmp / name).replace(out / name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return ReportPaths(out, out / "summary.json", out / "report.html")
