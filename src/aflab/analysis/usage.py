@@ -77,6 +77,16 @@ def price_usage(
     return row
 
 
+def _minus(a: ModelUsage, b: ModelUsage) -> ModelUsage:
+    return ModelUsage(
+        input_tokens=a.input_tokens - b.input_tokens,
+        output_tokens=a.output_tokens - b.output_tokens,
+        total_tokens=a.total_tokens - b.total_tokens,
+        input_tokens_cache_read=((a.input_tokens_cache_read or 0)
+                                 - (b.input_tokens_cache_read or 0)) or None,
+    )
+
+
 def run_usage(log: EvalLog, prices: dict[str, dict[str, float]] | None = None) -> dict[str, Any]:
     """Usage per role (``target``, ``grader``) and the run's total estimated cost."""
     table = prices if prices is not None else load_prices()
@@ -85,11 +95,17 @@ def run_usage(log: EvalLog, prices: dict[str, dict[str, float]] | None = None) -
     role_usage = dict(stats.role_usage or {}) if stats else {}
     model_usage = dict(stats.model_usage or {}) if stats else {}
     target = log.eval.model
-    if target in model_usage and "target" not in role_usage:
-        role_usage["target"] = model_usage[target]
     roles_models = {"target": target}
     for role, spec in (log.eval.model_roles or {}).items():
         roles_models[role] = spec.model
+    if target in model_usage and "target" not in role_usage:
+        # model_usage is keyed by model name: take out what other roles of the same
+        # model used (e.g. a grader that is the same model as the target).
+        total = model_usage[target]
+        for role, usage in list(role_usage.items()):
+            if roles_models.get(role) == target:
+                total = _minus(total, usage)
+        role_usage["target"] = total
     for role, usage in sorted(role_usage.items()):
         roles[role] = price_usage(roles_models.get(role, role), usage, table)
     costs = [r["cost_usd"] for r in roles.values()]

@@ -1,0 +1,53 @@
+"""Rescore existing logs with new judges, without regenerating (wraps ``inspect score``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from inspect_ai import score
+from inspect_ai.log import list_eval_logs, read_eval_log, write_eval_log
+
+from aflab.classifiers.af_reasoning import af_reasoning_scorer
+from aflab.classifiers.compliance import compliance_scorer
+from aflab.errors import AflabUsageError
+from aflab.models.checks import check_model
+
+__all__ = ["rescore_logs"]
+
+
+def rescore_logs(
+    log_path: str | Path,
+    *,
+    grader: str | None = None,
+    af_votes: int = 5,
+    af_threshold: float = 0.4,
+    display: str | None = None,
+) -> list[str]:
+    """Rescore every aflab log under ``log_path`` in place; return the rewritten paths."""
+    path = Path(log_path)
+    if not path.exists():
+        raise AflabUsageError(f"{path}: no such log file or directory")
+    if grader:
+        check_model(grader, role="grader")
+    names = [str(path)] if path.is_file() else [i.name for i in list_eval_logs(str(path))]
+    done = []
+    for name in names:
+        log = read_eval_log(name)
+        setting = (log.eval.metadata or {}).get("setting")
+        if setting is None:
+            continue
+        scored = score(
+            log,
+            scorers=[
+                compliance_scorer(setting),
+                af_reasoning_scorer(votes=af_votes, threshold=af_threshold),
+            ],
+            model_roles={"grader": grader} if grader else None,
+            action="overwrite",
+            display=display,  # type: ignore[arg-type]
+        )
+        write_eval_log(scored, name)
+        done.append(name)
+    if not done:
+        raise AflabUsageError(f"{path}: no aflab logs to rescore")
+    return done
