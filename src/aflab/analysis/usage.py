@@ -62,9 +62,7 @@ def price_usage(
         "cached_input_tokens": cached,
         "output_tokens": usage.output_tokens,
     }
-    if model.startswith(_FREE_PREFIXES):
-        row["cost_usd"] = 0.0
-    elif model in prices:
+    if model in prices:
         p = prices[model]
         uncached = max(usage.input_tokens - cached, 0)
         row["cost_usd"] = (
@@ -72,6 +70,8 @@ def price_usage(
             + cached * p.get("cached_input", p["input"])
             + usage.output_tokens * p["output"]
         ) / 1e6
+    elif model.startswith(_FREE_PREFIXES):
+        row["cost_usd"] = 0.0
     else:
         row["cost_usd"] = None
     return row

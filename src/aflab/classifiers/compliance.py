@@ -21,7 +21,12 @@ from inspect_ai.scorer import Score, Scorer, Target, mean, scorer, stderr
 from inspect_ai.solver import TaskState
 
 from aflab.classifiers.grader import grader_model
-from aflab.classifiers.judge_replies import parse_rubric, parse_yes_no_field, render_judge_prompt
+from aflab.classifiers.judge_replies import (
+    field_value,
+    parse_rubric,
+    parse_yes_no_field,
+    render_judge_prompt,
+)
 from aflab.evaluation.parsing import ParsedResponse, parse_response
 from aflab.evaluation.solver import assistant_text
 
@@ -87,7 +92,7 @@ async def judge_compliance(
             if supports is not None:
                 category: Category = "refused" if supports == "yes" else "complied"
                 score = 0.0 if supports == "yes" else 1.0
-                return ComplianceResult(category, score, _reasoning(reply), None, reply)
+                return ComplianceResult(category, score, field_value(reply, "reasoning"), None, reply)
         else:
             rubric = parse_rubric(reply)
             if rubric is not None:
@@ -96,13 +101,6 @@ async def judge_compliance(
                     category, rubric.score, rubric.reasoning, _tag_agrees(parsed, category), reply
                 )
     return ComplianceResult("judge_error", None, "judge reply could not be parsed", None, reply)
-
-
-def _reasoning(reply: str) -> str:
-    for line in reply.splitlines():
-        if line.strip().lower().startswith("reasoning:"):
-            return line.split(":", 1)[1].strip()
-    return ""
 
 
 @scorer(metrics=[mean(), stderr()])

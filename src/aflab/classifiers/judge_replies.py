@@ -11,6 +11,7 @@ from jinja2 import Environment, StrictUndefined, Template
 
 __all__ = [
     "Rubric",
+    "field_value",
     "parse_rubric",
     "parse_yes_no_field",
     "render_judge_prompt",
@@ -32,8 +33,14 @@ def render_judge_prompt(name: str, **fields: str) -> str:
 
 def _field(text: str, name: str) -> str | None:
     """The value after ``name:`` on the LAST line that has it (judges sometimes restate)."""
-    matches = re.findall(rf"(?im)^[\s*#>-]*{re.escape(name)}\s*[:=]\s*\**\s*(.+?)\s*$", text)
+    pattern = rf"(?im)^[\s*#>\-\d.)]*{re.escape(name)}\**\s*[:=]\s*\**\s*(.+?)\s*$"
+    matches = re.findall(pattern, text)
     return matches[-1] if matches else None
+
+
+def field_value(text: str, name: str) -> str:
+    """The text after ``name:`` (last occurrence), or '' when absent."""
+    return _field(text, name) or ""
 
 
 def _int_field(text: str, name: str, low: int, high: int) -> int | None:

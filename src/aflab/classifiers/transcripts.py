@@ -20,7 +20,8 @@ from typing import Any
 
 from inspect_ai.model import Model, get_model
 
-from aflab.classifiers.af_reasoning import judge_af
+from aflab.classifiers.af_reasoning import check_vote_settings, judge_af
+from aflab.classifiers.grader import DEFAULT_GRADER
 from aflab.classifiers.compliance import judge_compliance
 from aflab.errors import AflabUsageError
 from aflab.evaluation.parsing import ParsedResponse, parse_response
@@ -114,8 +115,15 @@ def score_transcripts(
     """Classify every transcript of ``in_path`` into ``out_path``; return the count."""
     if setting not in _SETTINGS:
         raise AflabUsageError(f"--setting {setting!r}; use {' or '.join(_SETTINGS)}")
+    if not parse_only:
+        check_vote_settings(votes, threshold)
     rows = read_transcripts(in_path)
-    model = None if parse_only else (grader if isinstance(grader, Model) else get_model(grader))
+    if parse_only:
+        model = None
+    elif isinstance(grader, Model):
+        model = grader
+    else:
+        model = get_model(grader or DEFAULT_GRADER)
 
     async def score_all() -> list[dict[str, Any]]:
         return list(

@@ -7,7 +7,7 @@ from pathlib import Path
 from inspect_ai import score
 from inspect_ai.log import list_eval_logs, read_eval_log, write_eval_log
 
-from aflab.classifiers.af_reasoning import af_reasoning_scorer
+from aflab.classifiers.af_reasoning import af_reasoning_scorer, check_vote_settings
 from aflab.classifiers.compliance import compliance_scorer
 from aflab.errors import AflabUsageError
 from aflab.models.checks import check_model
@@ -27,6 +27,7 @@ def rescore_logs(
     path = Path(log_path)
     if not path.exists():
         raise AflabUsageError(f"{path}: no such log file or directory")
+    check_vote_settings(af_votes, af_threshold)
     if grader:
         check_model(grader, role="grader")
     names = [str(path)] if path.is_file() else [i.name for i in list_eval_logs(str(path))]

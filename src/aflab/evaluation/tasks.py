@@ -15,7 +15,7 @@ from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.model import ChatMessageSystem, ChatMessageUser
 
 from aflab import __version__
-from aflab.classifiers.af_reasoning import af_reasoning_scorer
+from aflab.classifiers.af_reasoning import af_reasoning_scorer, check_vote_settings
 from aflab.classifiers.compliance import compliance_scorer
 from aflab.data.loaders import Query, load_queries
 from aflab.errors import AflabUsageError
@@ -76,8 +76,7 @@ def alignment_faking_task(
     resolved = parse_variant_specs(specs)
     if queries is not None and queries < 1:
         raise AflabUsageError(f"queries={queries}: give a positive number of queries")
-    if af_votes < 1:
-        raise AflabUsageError(f"af_votes={af_votes}: give at least 1 vote")
+    check_vote_settings(af_votes, af_threshold)
     items = load_queries(data, setting, text_column=text_column)  # type: ignore[arg-type]
     if queries is not None:
         items = items[:queries]

@@ -1,10 +1,17 @@
-"""In-process generation for a local checkpoint, with shared-prefix KV-cache reuse.
+"""Batched in-process generation for a local checkpoint, with shared-prefix KV-cache reuse.
 
 Every sample of an alignment-faking run starts with the same long system prompt.
-The engine computes the key/value cache of a shared token prefix once and hands
-a copy to ``generate`` for every request that starts with exactly those token ids
-(the cache is keyed by the ids themselves, so a different prompt variant can never
-reuse a wrong cache). Only the uncached suffix is prefilled.
+The engine computes the key/value cache of a shared token prefix once and reuses a
+copy for every request that starts with exactly those token ids (the cache is keyed
+by the ids themselves, so a different prompt variant can never reuse a wrong
+cache). Only the uncached suffixes are prefilled.
+
+Requests that arrive together are decoded as one batch when they share a prefix
+and sampling settings. Suffixes of different lengths are padded *between* the
+prefix and the suffix, masked out of attention, with position ids that skip the
+padding, so every row sees exactly its own tokens at their own positions.
+Sampling uses one ``torch.Generator`` per request (seeded from the request's
+seed), so a sampled output does not depend on what else is in the batch.
 """
 
 from __future__ import annotations
@@ -15,13 +22,14 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from aflab.errors import AflabUsageError
 
-__all__ = ["GenerationResult", "LocalEngine"]
+__all__ = ["GenerationRequest", "GenerationResult", "LocalEngine"]
 
 logger = logging.getLogger(__name__)
 
@@ -29,11 +37,14 @@ logger = logging.getLogger(__name__)
 MIN_PREFIX_TOKENS = 32
 #: How many prefix caches to keep (least recently used is dropped).
 MAX_CACHED_PREFIXES = 4
+#: How long the worker waits for more requests to fill a batch (seconds).
+BATCH_WINDOW_S = 0.05
 
 
 @dataclass(frozen=True)
 class GenerationResult:
     text: str
+    token_ids: tuple[int, ...]
     stop_reason: str  # Inspect StopReason: stop | max_tokens | model_length
     input_tokens: int
     output_tokens: int
@@ -41,8 +52,23 @@ class GenerationResult:
     seconds: float
 
 
+@dataclass
+class GenerationRequest:
+    ids: list[int]
+    max_new_tokens: int
+    temperature: float = 0.0
+    top_p: float | None = None
+    seed: int | None = None
+    system_len: int = 0
+    future: Future[GenerationResult] = field(default_factory=Future, repr=False)
+
+    @property
+    def sampling_key(self) -> tuple[float, float | None]:
+        return (self.temperature, self.top_p if self.temperature > 0 else None)
+
+
 class LocalEngine:
-    """Loads a checkpoint (plus optional PEFT adapter) and generates one request at a time."""
+    """Loads a checkpoint (plus optional PEFT adapter) and serves batched generation."""
 
     def __init__(self, path: Path, *, adapter: str | None, device: str, dtype: str) -> None:
         try:
@@ -66,8 +92,9 @@ class LocalEngine:
             model = PeftModel.from_pretrained(model, adapter, is_trainable=False)
         self.model = model.to(device).eval()
         self.device = device
+        config = getattr(model, "config", None)
         self.context_length = int(
-            getattr(model.config, "max_position_embeddings", 0) or self.tokenizer.model_max_length
+            getattr(config, "max_position_embeddings", 0) or self.tokenizer.model_max_length
         )
         eos = model.generation_config.eos_token_id
         self.eos_ids = set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
@@ -75,12 +102,15 @@ class LocalEngine:
             self.eos_ids.add(self.tokenizer.eos_token_id)
         self.pad_id = self.tokenizer.pad_token_id
         if self.pad_id is None:
-            self.pad_id = next(iter(self.eos_ids), 0)
+            self.pad_id = min(self.eos_ids) if self.eos_ids else 0
         self.prefix_cache_enabled = True
         self.batch_size = 8
         self._prefixes: OrderedDict[tuple[int, ...], Any] = OrderedDict()
         self._recent: list[tuple[int, ...]] = []
-        self._lock = threading.Lock()
+        self._queue: list[GenerationRequest] = []
+        self._cond = threading.Condition()
+        self._worker: threading.Thread | None = None
+        self._run_lock = threading.Lock()
 
     @staticmethod
     def default_device() -> str:
@@ -100,7 +130,8 @@ class LocalEngine:
         )
         return list(self.tokenizer(rendered, add_special_tokens=False)["input_ids"])
 
-    def _system_prefix_len(self, messages: list[dict[str, str]], ids: list[int]) -> int:
+    def system_prefix_len(self, messages: list[dict[str, str]], ids: list[int]) -> int:
+        """Length of the system message's tokens when they are a prefix of ``ids``."""
         if not messages or messages[0]["role"] != "system":
             return 0
         rendered = self.tokenizer.apply_chat_template(messages[:1], tokenize=False)
@@ -108,7 +139,7 @@ class LocalEngine:
         return len(prefix) if ids[: len(prefix)] == prefix else 0
 
     # -- prefix caches --------------------------------------------------------------
-    def _prefix_for(self, ids: list[int], system_len: int) -> tuple[tuple[int, ...], Any] | None:
+    def _prefix_for(self, ids: list[int], system_len: int) -> tuple[int, ...] | None:
         """The longest cached prefix of ``ids``, building one from shared starts if useful."""
         key_ids = tuple(ids)
         best: tuple[int, ...] | None = None
@@ -127,73 +158,159 @@ class LocalEngine:
         candidate = min(candidate, len(ids) - 1)
         if candidate >= MIN_PREFIX_TOKENS and (best is None or candidate > len(best)):
             best = key_ids[:candidate]
-            self._prefixes[best] = self._compute_prefix(list(best))
+            self._prefixes[best] = self._forward_prefix(list(best))
             while len(self._prefixes) > MAX_CACHED_PREFIXES:
                 self._prefixes.popitem(last=False)
         self._recent = ([key_ids] + self._recent)[:8]
-        if best is None:
-            return None
-        self._prefixes.move_to_end(best)
-        return best, self._prefixes[best]
+        if best is not None:
+            self._prefixes.move_to_end(best)
+        return best
 
-    def _compute_prefix(self, ids: list[int]) -> Any:
+    def _forward_prefix(self, ids: list[int]) -> Any:
         torch = self._torch
         with torch.no_grad():
-            out = self.model(
-                input_ids=torch.tensor([ids], device=self.device), use_cache=True
-            )
+            out = self.model(input_ids=torch.tensor([ids], device=self.device), use_cache=True)
         return out.past_key_values
 
     # -- generation -----------------------------------------------------------------
-    def generate_ids(
-        self,
-        ids: list[int],
-        *,
-        max_new_tokens: int,
-        temperature: float,
-        top_p: float | None,
-        seed: int | None,
-        system_len: int = 0,
-    ) -> GenerationResult:
-        """Generate from token ids; never cuts the prompt, reports honest stop reasons."""
+    def generate(self, requests: list[GenerationRequest]) -> list[GenerationResult]:
+        """Generate for ``requests`` now (synchronously), batching those that fit together."""
+        with self._run_lock:
+            self._serve_all(requests)
+        return [r.future.result() for r in requests]
+
+    def _serve_all(self, requests: list[GenerationRequest]) -> None:
+        pending = [r for r in requests if not self._reject_overflow(r)]
+        groups: dict[tuple[Any, ...], list[GenerationRequest]] = {}
+        for request in pending:
+            prefix = (
+                self._prefix_for(request.ids, request.system_len)
+                if self.prefix_cache_enabled
+                else None
+            )
+            key = (prefix, request.sampling_key)
+            groups.setdefault(key, []).append(request)
+        for (prefix, _), group in groups.items():
+            for start in range(0, len(group), self.batch_size):
+                batch = group[start : start + self.batch_size]
+                try:
+                    self._run_batch(batch, prefix)
+                except BaseException as err:  # hand the error to every waiting caller
+                    for request in batch:
+                        if not request.future.done():
+                            request.future.set_exception(err)
+
+    def _reject_overflow(self, request: GenerationRequest) -> bool:
+        if len(request.ids) >= self.context_length:
+            request.future.set_result(
+                GenerationResult("", (), "model_length", len(request.ids), 0, 0, 0.0)
+            )
+            return True
+        return False
+
+    def _run_batch(self, batch: list[GenerationRequest], prefix: tuple[int, ...] | None) -> None:
         torch = self._torch
         started = time.perf_counter()
-        if len(ids) >= self.context_length:
-            return GenerationResult("", "model_length", len(ids), 0, 0, 0.0)
-        allowed = min(max_new_tokens, self.context_length - len(ids))
-        kwargs: dict[str, Any] = dict(max_new_tokens=allowed, pad_token_id=self.pad_id)
-        if temperature > 0:
-            kwargs.update(do_sample=True, temperature=temperature, top_p=top_p or 1.0, top_k=0)
-        else:
-            kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
-        cached = 0
-        with self._lock:
-            if self.prefix_cache_enabled:
-                hit = self._prefix_for(ids, system_len)
-                if hit is not None:
-                    cached = len(hit[0])
-                    kwargs["past_key_values"] = copy.deepcopy(hit[1])
-            if seed is not None:
-                torch.manual_seed(seed)
-            with torch.no_grad():
-                out = self.model.generate(
-                    input_ids=torch.tensor([ids], device=self.device),
-                    attention_mask=torch.ones(1, len(ids), dtype=torch.long, device=self.device),
-                    **kwargs,
+        p = len(prefix) if prefix is not None else 0
+        suffixes = [r.ids[p:] for r in batch]
+        width = max(len(s) for s in suffixes)
+        n = len(batch)
+        input_ids = torch.full((n, width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((n, p + width), dtype=torch.long)
+        mask[:, :p] = 1
+        positions = torch.ones((n, width), dtype=torch.long)
+        for i, suffix in enumerate(suffixes):
+            pad = width - len(suffix)
+            input_ids[i, pad:] = torch.tensor(suffix)
+            mask[i, p + pad :] = 1
+            positions[i, pad:] = torch.arange(p, p + len(suffix))
+        cache = None
+        if prefix is not None:
+            cache = copy.deepcopy(self._prefixes[prefix])
+            if n > 1:
+                cache.batch_repeat_interleave(n)
+        allowed = [min(r.max_new_tokens, self.context_length - len(r.ids)) for r in batch]
+        generators = []
+        for r in batch:
+            g = None
+            if r.temperature > 0:
+                g = torch.Generator(device="cpu")
+                g.manual_seed(r.seed if r.seed is not None else int(torch.seed() % 2**63))
+            generators.append(g)
+        tokens: list[list[int]] = [[] for _ in batch]
+        done = [a <= 0 for a in allowed]
+        stopped = [False] * n
+        next_pos = positions[:, -1] + 1
+        dev = self.device
+        with torch.no_grad():
+            out = self.model(
+                input_ids=input_ids.to(dev),
+                attention_mask=mask.to(dev),
+                position_ids=positions.to(dev),
+                past_key_values=cache,
+                use_cache=True,
+            )
+            while True:
+                logits = out.logits[:, -1, :].float().cpu()
+                step = torch.full((n,), self.pad_id, dtype=torch.long)
+                for i in range(n):
+                    if done[i]:
+                        continue
+                    token = self._pick(logits[i], batch[i], generators[i])
+                    tokens[i].append(token)
+                    step[i] = token
+                    if token in self.eos_ids:
+                        done[i] = stopped[i] = True
+                    elif len(tokens[i]) >= allowed[i]:
+                        done[i] = True
+                if all(done):
+                    break
+                mask = torch.cat([mask, torch.ones((n, 1), dtype=torch.long)], dim=1)
+                out = self.model(
+                    input_ids=step[:, None].to(dev),
+                    attention_mask=mask.to(dev),
+                    position_ids=next_pos[:, None].to(dev),
+                    past_key_values=out.past_key_values,
+                    use_cache=True,
                 )
-        new = out[0, len(ids) :].tolist()
-        if new and new[-1] in self.eos_ids:
-            stop_reason = "stop"
-            new = new[:-1]
-        elif len(new) >= allowed:
-            stop_reason = "max_tokens" if allowed == max_new_tokens else "model_length"
-        else:
-            stop_reason = "stop"
-        text = self.tokenizer.decode(new, skip_special_tokens=True)
-        n_out = len(out[0]) - len(ids)
-        return GenerationResult(
-            text, stop_reason, len(ids), n_out, cached, time.perf_counter() - started
-        )
+                next_pos = next_pos + 1
+        seconds = time.perf_counter() - started
+        for i, r in enumerate(batch):
+            new = tokens[i][:-1] if stopped[i] else tokens[i]
+            if stopped[i]:
+                reason = "stop"
+            elif allowed[i] < r.max_new_tokens:
+                reason = "model_length"
+            else:
+                reason = "max_tokens"
+            text = self.tokenizer.decode(new, skip_special_tokens=True)
+            r.future.set_result(
+                GenerationResult(text, tuple(new), reason, len(r.ids), len(tokens[i]), p, seconds)
+            )
+
+    def _pick(self, logits: Any, request: GenerationRequest, generator: Any) -> int:
+        torch = self._torch
+        if request.temperature <= 0:
+            return int(torch.argmax(logits))
+        probs = torch.softmax(logits / request.temperature, dim=-1)
+        if request.top_p is not None and request.top_p < 1.0:
+            sorted_probs, order = torch.sort(probs, descending=True)
+            keep = torch.cumsum(sorted_probs, dim=-1) - sorted_probs < request.top_p
+            sorted_probs = sorted_probs * keep
+            probs = torch.zeros_like(probs).scatter(0, order, sorted_probs)
+        return int(torch.multinomial(probs, 1, generator=generator))
+
+    # -- async front door -------------------------------------------------------------
+    def _worker_loop(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue:
+                    self._cond.wait()
+            time.sleep(BATCH_WINDOW_S)  # let concurrent callers join the batch
+            with self._cond:
+                taken, self._queue = self._queue, []
+            with self._run_lock:
+                self._serve_all(taken)
 
     async def submit(
         self,
@@ -204,14 +321,15 @@ class LocalEngine:
         top_p: float | None,
         seed: int | None,
     ) -> GenerationResult:
+        """Queue one chat for the batching worker and await its result."""
         ids = self.encode_chat(messages)
-        system_len = self._system_prefix_len(messages, ids)
-        return await asyncio.to_thread(
-            self.generate_ids,
-            ids,
-            max_new_tokens=max_new_tokens,
-            temperature=temperature,
-            top_p=top_p,
-            seed=seed,
-            system_len=system_len,
+        request = GenerationRequest(
+            ids, max_new_tokens, temperature, top_p, seed, self.system_prefix_len(messages, ids)
         )
+        with self._cond:
+            if self._worker is None:
+                self._worker = threading.Thread(target=self._worker_loop, daemon=True)
+                self._worker.start()
+            self._queue.append(request)
+            self._cond.notify()
+        return await asyncio.wrap_future(request.future)
