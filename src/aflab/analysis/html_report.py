@@ -14,7 +14,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from aflab.analysis.markdown import MISSING, TABLE_COLUMNS, gap_rows, summary_rows
+from aflab.analysis.markdown import MISSING, TABLE_COLUMNS, gap_rows, summary_rows, usage_rows
 
 __all__ = ["build_pairs", "render_html", "write_html"]
 
@@ -158,6 +158,7 @@ def render_html(
         columns=TABLE_COLUMNS,
         rows=summary_rows(summary),
         gaps=gap_rows(summary),
+        usage=usage_rows(summary),
         missing=MISSING,
         n_records=len(records),
         **browser,

@@ -17,6 +17,7 @@ __all__ = [
     "gap_rows",
     "summary_markdown",
     "summary_rows",
+    "usage_rows",
 ]
 
 #: How an undefined value (None) is shown.
@@ -175,4 +176,28 @@ def summary_markdown(summary: dict[str, Any]) -> str:
         )
     if not gaps:
         lines.append("_No runs._")
+    usage = usage_rows(summary)
+    if usage:
+        lines += ["", "## Token usage and estimated cost", "",
+                  "| Run | Role | Model | Input | Cached input | Output | Cost (USD) |",
+                  "|---|---|---|---:|---:|---:|---:|"]
+        for u in usage:
+            lines.append("| " + " | ".join(_cell(u[k]) for k in (
+                "label", "role", "model", "input", "cached", "output", "cost")) + " |")
     return "\n".join(lines) + "\n"
+
+
+def usage_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per run and model role from each run's ``usage`` block (if any)."""
+    rows = []
+    for run in summary.get("runs", []):
+        label = f"{_text(run.get('model'))} · {_text(run.get('variant'))}"
+        for role, u in sorted(((run.get("usage") or {}).get("roles") or {}).items()):
+            cost = u.get("cost_usd")
+            rows.append({
+                "label": label, "role": role, "model": _text(u.get("model")),
+                "input": u.get("input_tokens", 0), "cached": u.get("cached_input_tokens", 0),
+                "output": u.get("output_tokens", 0),
+                "cost": MISSING if cost is None else f"{cost:.4f}",
+            })
+    return rows

@@ -106,7 +106,9 @@ def run_evaluation(config: RunConfig, *, display: str | None = None) -> tuple[Pa
     log_dir.mkdir(parents=True, exist_ok=True)
     record = {"aflab_version": __version__, "git_sha": _git_sha(), "config": asdict(config),
               "variant": variant.model_dump(), "variant_name": variant.name}
-    (log_dir / "aflab_run.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
+    (log_dir / "aflab_run.json").write_text(
+        json.dumps(record, indent=2, default=repr), encoding="utf-8"
+    )
     gen: dict[str, Any] = {}
     for key in ("seed", "temperature", "max_tokens", "max_connections"):
         if getattr(config, key) is not None:

@@ -169,7 +169,9 @@ class LocalEngine:
     def _forward_prefix(self, ids: list[int]) -> Any:
         torch = self._torch
         with torch.no_grad():
-            out = self.model(input_ids=torch.tensor([ids], device=self.device), use_cache=True)
+            out = self.model(
+                input_ids=torch.tensor([ids], device=self.device), use_cache=True, logits_to_keep=1
+            )
         return out.past_key_values
 
     # -- generation -----------------------------------------------------------------
@@ -249,6 +251,7 @@ class LocalEngine:
                 position_ids=positions.to(dev),
                 past_key_values=cache,
                 use_cache=True,
+                logits_to_keep=1,  # only the last position's logits are needed
             )
             while True:
                 logits = out.logits[:, -1, :].float().cpu()
@@ -272,6 +275,7 @@ class LocalEngine:
                     position_ids=next_pos[:, None].to(dev),
                     past_key_values=out.past_key_values,
                     use_cache=True,
+                    logits_to_keep=1,
                 )
                 next_pos = next_pos + 1
         seconds = time.perf_counter() - started
