@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from inspect_ai import Task, task
 from inspect_ai.dataset import MemoryDataset, Sample
-from inspect_ai.model import ChatMessageSystem, ChatMessageUser
+from inspect_ai.model import ChatMessageSystem, ChatMessageUser, ContentText
 
 from aflab import __version__
 from aflab.classifiers.af_reasoning import af_reasoning_scorer, check_vote_settings
@@ -40,7 +40,14 @@ def build_samples(setting: str, queries: list[Query], variant: Variant) -> list[
             samples.append(
                 Sample(
                     id=f"{query.id}__{tier}",
-                    input=[ChatMessageSystem(content=system), ChatMessageUser(content=user)],
+                    input=[
+                        # an explicit cache boundary after the shared system prompt, for
+                        # providers with prompt caching (Anthropic, recent OpenAI models)
+                        ChatMessageSystem(
+                            content=[ContentText(text=system, cache_breakpoint=True)]
+                        ),
+                        ChatMessageUser(content=user),
+                    ],
                     metadata={
                         "query_id": query.id,
                         "tier": tier,
