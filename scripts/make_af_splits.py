@@ -49,7 +49,8 @@ def read_parts(data_dir: Path) -> list[dict]:
                 if row["label"] not in (0, 1):
                     sys.exit(f"{part}:{number}: label {row['label']!r}; use 0 or 1")
                 if row["id"] in seen:
-                    sys.exit(f"{part}:{number}: duplicate id {row['id']!r} (also in {seen[row['id']]})")
+                    other = seen[row["id"]]
+                    sys.exit(f"{part}:{number}: duplicate id {row['id']!r} (also in {other})")
                 seen[row["id"]] = part.name
                 row.pop("split", None)
                 rows.append(row)

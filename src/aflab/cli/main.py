@@ -81,6 +81,8 @@ def main(verbose: bool) -> None:
 @click.option("--log-dir", default=None,
               help="Where logs go [default: runs/SETTING/MODEL/VARIANT]; rerun to resume.")
 @click.option("-M", "model_args", multiple=True, help="Model arg key=value (e.g. adapter=DIR).")
+@click.option("--local-classifiers", is_flag=True,
+              help="Judge with the shipped local classifiers (helpful_only; no grader calls).")
 @click.option("--report/--no-report", default=True, show_default=True,
               help="Write the report into LOG_DIR/report when the run completes.")
 @usage_errors
@@ -158,27 +160,39 @@ def models(convert: bool) -> None:
     click.echo("any local checkpoint: aflab-local/PATH; API models: anthropic/..., openai/...")
 
 
+def _register_classifiers() -> None:
+    from aflab.cli.classifiers_cmd import classifiers
+
+    main.add_command(classifiers)
+
+
+_register_classifiers()
+
+
 @main.command("score-transcripts")
 @click.argument("in_path")
 @click.option("--out", "out_path", required=True)
 @click.option("--setting", default="helpful_only", show_default=True)
 @click.option("--grader", default="aflab-local/smollm2", show_default=True)
 @click.option("--parse-only", is_flag=True, help="Only parse; no judge calls.")
+@click.option("--local", is_flag=True, help="Use the shipped local classifiers, not a grader.")
 @click.option("--af-votes", type=int, default=5, show_default=True)
 @click.option("--af-threshold", type=float, default=0.4, show_default=True)
 @usage_errors
 def score_transcripts_cmd(in_path: str, out_path: str, setting: str, grader: str,
-                          parse_only: bool, af_votes: int, af_threshold: float) -> None:
+                          parse_only: bool, local: bool, af_votes: int,
+                          af_threshold: float) -> None:
     """Classify transcripts made elsewhere (JSONL) into OUT."""
     from aflab.classifiers.grader import weak_grader_warning
     from aflab.classifiers.transcripts import score_transcripts
     from aflab.models.checks import check_model
 
-    if not parse_only:
+    if not parse_only and not local:
         check_model(grader, role="grader")
         warning = weak_grader_warning(grader)
         if warning:
             click.echo(f"warning: {warning}", err=True)
     count = score_transcripts(in_path, out_path, setting=setting, grader=grader,
-                              parse_only=parse_only, votes=af_votes, threshold=af_threshold)
+                              parse_only=parse_only, local=local, votes=af_votes,
+                              threshold=af_threshold)
     click.echo(f"scored {count} transcripts -> {out_path}")

@@ -51,6 +51,7 @@ class RunConfig:
     log_dir: str | None = None
     model_args: dict[str, Any] = field(default_factory=dict)
     max_connections: int | None = None
+    local_classifiers: bool = False
 
 
 def _slug(text: str) -> str:
@@ -82,7 +83,8 @@ def validate(config: RunConfig) -> None:
         )
     parse_variant_specs(list(config.variants))
     check_model(config.model, role="model")
-    check_model(config.grader or DEFAULT_GRADER, role="grader")
+    if not config.local_classifiers:
+        check_model(config.grader or DEFAULT_GRADER, role="grader")
     if config.limit is not None and config.limit < 1:
         raise AflabUsageError(f"--limit {config.limit}: give a positive number of queries")
     if config.epochs < 1:
@@ -101,6 +103,7 @@ def run_evaluation(config: RunConfig, *, display: str | None = None) -> tuple[Pa
         max_turns=config.max_turns,
         af_votes=config.af_votes,
         variant=variant.name,
+        local_classifiers=config.local_classifiers,
     )
     log_dir = Path(config.log_dir) if config.log_dir else default_log_dir(config)
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -118,7 +121,7 @@ def run_evaluation(config: RunConfig, *, display: str | None = None) -> tuple[Pa
     if config.batch:
         gen["batch"] = True
     grader = config.grader or DEFAULT_GRADER
-    warning = weak_grader_warning(grader)
+    warning = None if config.local_classifiers else weak_grader_warning(grader)
     if warning:
         print(f"warning: {warning}")
     success, logs = eval_set(

@@ -9,7 +9,7 @@ A head is a small JSON file in ``aflab/classifiers/local/heads/<name>.json``::
      "training": {"seed": 0, "data": "...", "data_sha256": "...", "n": 129, ...}}
 
 ``coef`` is stored sparsely: only the feature columns that are non-zero for some class
-(hashed n-grams never seen in training keep a zero weight), with values rounded to 7
+(hashed n-grams never seen in training keep a zero weight), with values rounded to 6
 significant digits, so the same fit always gives the same bytes. ``link`` is
 ``logistic`` for two classes (one row of weights, probability of ``classes[1]``) and
 ``softmax`` for more. Loading and scoring need only numpy (and scipy for sparse
@@ -31,7 +31,7 @@ from aflab.errors import AflabUsageError
 __all__ = ["FORMAT", "Head", "fit_logistic_head", "head_dir", "load_head", "save_head"]
 
 FORMAT = "aflab-local-head/1"
-_DIGITS = 7
+_DIGITS = 6
 
 
 def head_dir() -> Path:
@@ -149,16 +149,19 @@ def fit_logistic_head(
     task: str,
     feature_kind: str,
     positive_class: Any,
-    c_grid: tuple[float, ...] = (0.3, 1.0, 3.0, 10.0, 30.0),
+    c_grid: tuple[float, ...] = (1.0, 3.0, 10.0, 30.0),
     folds: int = 5,
+    min_df: int = 1,
     seed: int = 0,
     threshold: float = 0.5,
     training: dict[str, Any] | None = None,
 ) -> Head:
     """Fit an L2 logistic regression with class-balanced weights (scikit-learn, lbfgs).
 
-    The inverse regularisation ``C`` is picked from ``c_grid`` by stratified
-    ``folds``-fold cross-validated log loss on the given rows (folds shuffled with
+    Feature columns non-zero in fewer than ``min_df`` rows are left out (their weight
+    stays 0): with hashed n-grams this drops idiosyncratic n-grams and keeps the head
+    file small. With several values in ``c_grid``, the inverse regularisation ``C`` is
+    picked by stratified ``folds``-fold cross-validated log loss (folds shuffled with
     ``seed``; ties go to the smaller ``C``, i.e. the stronger regularisation); the head is
     then refitted on all rows. The chosen ``C`` and the CV losses go into ``training``.
     """
@@ -176,24 +179,33 @@ def fit_logistic_head(
     y_idx = np.asarray([classes.index(v) for v in y])
 
     def model(c: float) -> Any:
-        return LogisticRegression(C=c, class_weight="balanced", max_iter=10000, tol=1e-6)
+        return LogisticRegression(C=c, class_weight="balanced", max_iter=5000)
 
+    n_features = int(features.shape[1])
+    df = np.asarray((features != 0).sum(axis=0)).ravel()
+    keep = np.flatnonzero(df >= min_df)
+    features = features[:, keep]
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     losses: dict[str, float] = {}
-    for c in c_grid:
+    for c in c_grid if len(c_grid) > 1 else ():
         fold_losses = []
         for train_idx, test_idx in cv.split(np.zeros(len(y_idx)), y_idx):
             fitted = model(c).fit(features[train_idx], y_idx[train_idx])
             proba = fitted.predict_proba(features[test_idx])
             fold_losses.append(log_loss(y_idx[test_idx], proba, labels=range(len(classes))))
         losses[str(c)] = float(f"{np.mean(fold_losses):.6g}")
-    best_c = min(c_grid, key=lambda c: (losses[str(c)], c))
+    best_c = min(c_grid, key=lambda c: (losses.get(str(c), 0.0), c))
     final = model(best_c).fit(features, y_idx)
+    coef = np.zeros((final.coef_.shape[0], n_features), dtype=np.float64)
+    coef[:, keep] = final.coef_
     meta = dict(training or {})
     meta.update(
         C=best_c,
-        cv_folds=folds,
+        c_grid=list(c_grid),
+        cv_folds=folds if losses else 0,
         cv_log_loss=losses,
+        min_df=min_df,
+        n_features_used=int(len(keep)),
         n=int(len(y)),
         n_per_class={str(c): int((y_idx == i).sum()) for i, c in enumerate(classes)},
         seed=seed,
@@ -203,11 +215,11 @@ def fit_logistic_head(
         name=name,
         task=task,
         feature_kind=feature_kind,
-        n_features=int(features.shape[1]),
+        n_features=n_features,
         classes=tuple(classes),
         positive_class=positive_class,
         threshold=threshold,
-        coef=np.asarray(final.coef_, dtype=np.float64),
+        coef=coef,
         intercept=np.asarray(final.intercept_, dtype=np.float64),
         training=meta,
     )

@@ -1,0 +1,106 @@
+"""``aflab classifiers``: evaluate classifiers against labelled data, retrain local heads.
+
+    aflab classifiers eval af_labels.jsonl --classifier af-local --split test
+    aflab classifiers eval my_labels.jsonl --classifier openai/gpt-4o --task af --votes 20
+    aflab classifiers eval my_labels.jsonl --classifier cascade:af-local+openai/gpt-4o
+    aflab classifiers train --name af-lexical --seed 0
+
+The group object is :data:`classifiers`; ``aflab.cli.main`` registers it.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+__all__ = ["classifiers"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_HEADS = ("af-lexical", "af-minilm", "compliance-lexical", "compliance-minilm")
+
+
+def _usage_errors(func: F) -> F:
+    """``aflab.cli.main.usage_errors``, looked up at call time (no circular import)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from aflab.cli.main import usage_errors
+
+        return usage_errors(func)(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._+-]+", "_", name).strip("_") or "classifier"
+
+
+@click.group("classifiers")
+def classifiers() -> None:
+    """Free local classifiers for compliance and AF reasoning: evaluate and retrain.
+
+    Local classifiers: af-lexical, af-minilm, compliance-lexical, compliance-minilm, and
+    the defaults af-local and compliance-local. Any Inspect model name (provider/model)
+    evaluates the LLM judge instead; cascade:LOCAL+MODEL asks the judge only where the
+    local score is uncertain.
+    """
+
+
+@classifiers.command("eval")
+@click.argument("labels", type=click.Path(dir_okay=False))
+@click.option("--classifier", "classifier_name", required=True,
+              help="Local name (af-local, compliance-minilm, ...), an Inspect model name, "
+                   "or cascade:LOCAL+MODEL.")
+@click.option("--task", type=click.Choice(["af", "compliance"]), default=None,
+              help="Inferred from a local classifier; required for a judge model.")
+@click.option("--split", default=None, help="Use only rows whose 'split' column has this value.")
+@click.option("--out", "out_dir", default=None,
+              help="Folder for metrics.json and reliability.png [default: runs/classifiers/NAME].")
+@click.option("--votes", type=int, default=5, show_default=True, help="AF judge votes per row.")
+@click.option("--threshold", type=float, default=None,
+              help="Operating threshold on the score [default: the head's, 0.4 for the AF judge].")
+@click.option("--band", type=(float, float), default=(0.2, 0.8), show_default=True,
+              help="Cascade: local scores in [LOW, HIGH] go to the judge.")
+@_usage_errors
+def eval_cmd(labels: str, classifier_name: str, task: str | None, split: str | None,
+             out_dir: str | None, votes: int, threshold: float | None,
+             band: tuple[float, float]) -> None:
+    """Score LABELS.jsonl with a classifier and print AUROC, P/R/F1 and calibration.
+
+    AF labels: 'scratchpad' (+ optional 'output') and 'label' (0/1 or yes/no).
+    Compliance labels: 'output' or 'response' (+ optional 'request') and 'label'
+    (complied, partial or refused). An optional 'split' column selects rows (--split).
+    """
+    from aflab.classifiers.local.evaluate import evaluate_classifier, format_summary
+
+    out = out_dir or f"runs/classifiers/{_slug(classifier_name)}"
+    metrics = evaluate_classifier(
+        labels, classifier_name, task=task, threshold=threshold, split=split, out_dir=out,
+        votes=votes, band=band,
+    )
+    click.echo(format_summary(metrics))
+
+
+@classifiers.command("train")
+@click.option("--name", "names", multiple=True, type=click.Choice(_HEADS),
+              help="Head to retrain (repeatable) [default: all four].")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out-dir", default=None,
+              help="Write the heads here instead of over the shipped ones.")
+@_usage_errors
+def train_cmd(names: tuple[str, ...], seed: int, out_dir: str | None) -> None:
+    """Refit local heads from the repository's labelled data (train split, fixed seed)."""
+    from aflab.classifiers.local.train import train_head
+
+    for name in names or _HEADS:
+        path = train_head(name, seed=seed, out_dir=out_dir)
+        click.echo(f"{name}: wrote {path}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    classifiers()
