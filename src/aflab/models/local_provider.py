@@ -90,7 +90,7 @@ class LocalModelAPI(ModelAPI):
         )
         self.engine.configure(
             prefix_cache=_as_bool(model_args.get("prefix_cache", True)),
-            batch_size=int(model_args.get("batch_size") or 16),
+            batch_size=int(model_args.get("batch_size") or 8),
         )
 
     async def generate(
