@@ -25,6 +25,7 @@ from aflab.classifiers.af_reasoning import check_vote_settings, judge_af
 from aflab.classifiers.grader import DEFAULT_GRADER
 from aflab.classifiers.local_judge import judge_af_local, judge_compliance_local
 from aflab.classifiers.compliance import judge_compliance
+from aflab.data.jsonl import jsonl_objects
 from aflab.errors import AflabUsageError
 from aflab.evaluation.parsing import ParsedResponse, parse_response
 
@@ -40,15 +41,7 @@ def read_transcripts(path: str | Path) -> list[dict[str, Any]]:
         raise AflabUsageError(f"{file}: no such file")
     rows = []
     with file.open(encoding="utf-8") as fh:
-        for number, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise AflabUsageError(f"{file}:{number}: malformed JSON ({err.msg})") from None
-            if not isinstance(row, dict):
-                raise AflabUsageError(f"{file}:{number}: expected a JSON object")
+        for number, row in jsonl_objects(fh, str(file)):
             if not any(isinstance(row.get(k), str) for k in ("response", "scratchpad", "output")):
                 raise AflabUsageError(
                     f"{file}:{number}: needs a 'response' or 'scratchpad'/'output' text field"

@@ -9,13 +9,13 @@ line and the fix.
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, get_args
 
+from aflab.data.jsonl import jsonl_objects
 from aflab.errors import AflabUsageError
 
 __all__ = [
@@ -89,22 +89,9 @@ def _build(
 
 def _jsonl_records(lines: Iterable[str], label: str) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield ``(line number, object)`` for each non-blank JSON line."""
-    for line_no, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise AflabUsageError(
-                f"{label}:{line_no}: malformed JSON ({exc.msg}); "
-                'write one object per line, e.g. {"id": "q1", "text": "..."}'
-            ) from None
-        if not isinstance(record, dict):
-            raise AflabUsageError(
-                f"{label}:{line_no}: expected a JSON object, got {type(record).__name__}; "
-                'write one object per line, e.g. {"id": "q1", "text": "..."}'
-            )
-        yield line_no, record
+    return jsonl_objects(
+        lines, label, hint='write one object per line, e.g. {"id": "q1", "text": "..."}'
+    )
 
 
 def _csv_records(handle: Any, label: str) -> Iterator[tuple[int, dict[str, Any]]]:

@@ -156,9 +156,12 @@ class LocalEngine:
                 n += 1
             candidate = max(candidate, n)
         candidate = min(candidate, len(ids) - 1)
-        if candidate >= MIN_PREFIX_TOKENS and (best is None or candidate > len(best)):
-            best = key_ids[:candidate]
-            self._prefixes[best] = self._forward_prefix(list(best))
+        # a new prefix only when it adds enough tokens; it extends the best cached one
+        grow = candidate - (len(best) if best is not None else 0)
+        if candidate >= MIN_PREFIX_TOKENS and grow >= MIN_PREFIX_TOKENS:
+            new = key_ids[:candidate]
+            self._prefixes[new] = self._forward_prefix(list(new), base=best)
+            best = new
             while len(self._prefixes) > MAX_CACHED_PREFIXES:
                 self._prefixes.popitem(last=False)
         self._recent = ([key_ids] + self._recent)[:8]
@@ -166,11 +169,17 @@ class LocalEngine:
             self._prefixes.move_to_end(best)
         return best
 
-    def _forward_prefix(self, ids: list[int]) -> Any:
+    def _forward_prefix(self, ids: list[int], base: tuple[int, ...] | None = None) -> Any:
+        """KV cache of ``ids``, computed from the cached ``base`` prefix when given."""
         torch = self._torch
+        cache = copy.deepcopy(self._prefixes[base]) if base is not None else None
+        start = len(base) if base is not None else 0
         with torch.no_grad():
             out = self.model(
-                input_ids=torch.tensor([ids], device=self.device), use_cache=True, logits_to_keep=1
+                input_ids=torch.tensor([ids[start:]], device=self.device),
+                past_key_values=cache,
+                use_cache=True,
+                logits_to_keep=1,
             )
         return out.past_key_values
 
@@ -183,7 +192,8 @@ class LocalEngine:
 
     def _serve_all(self, requests: list[GenerationRequest]) -> None:
         pending = [r for r in requests if not self._reject_overflow(r)]
-        groups: dict[tuple[Any, ...], list[GenerationRequest]] = {}
+        # the prefix caches are taken now: building a later prefix may evict an earlier one
+        groups: dict[tuple[Any, ...], tuple[Any, list[GenerationRequest]]] = {}
         for request in pending:
             prefix = (
                 self._prefix_for(request.ids, request.system_len)
@@ -191,12 +201,13 @@ class LocalEngine:
                 else None
             )
             key = (prefix, request.sampling_key)
-            groups.setdefault(key, []).append(request)
-        for (prefix, _), group in groups.items():
+            cache = self._prefixes[prefix] if prefix is not None else None
+            groups.setdefault(key, (cache, []))[1].append(request)
+        for (prefix, _), (cache, group) in groups.items():
             for start in range(0, len(group), self.batch_size):
                 batch = group[start : start + self.batch_size]
                 try:
-                    self._run_batch(batch, prefix)
+                    self._run_batch(batch, prefix, cache)
                 except BaseException as err:  # hand the error to every waiting caller
                     for request in batch:
                         if not request.future.done():
@@ -210,7 +221,9 @@ class LocalEngine:
             return True
         return False
 
-    def _run_batch(self, batch: list[GenerationRequest], prefix: tuple[int, ...] | None) -> None:
+    def _run_batch(
+        self, batch: list[GenerationRequest], prefix: tuple[int, ...] | None, prefix_cache: Any
+    ) -> None:
         torch = self._torch
         started = time.perf_counter()
         p = len(prefix) if prefix is not None else 0
@@ -228,7 +241,7 @@ class LocalEngine:
             positions[i, pad:] = torch.arange(p, p + len(suffix))
         cache = None
         if prefix is not None:
-            cache = copy.deepcopy(self._prefixes[prefix])
+            cache = copy.deepcopy(prefix_cache)
             if n > 1:
                 cache.batch_repeat_interleave(n)
         allowed = [min(r.max_new_tokens, self.context_length - len(r.ids)) for r in batch]

@@ -13,11 +13,11 @@ file and the line and is an :class:`~aflab.errors.AflabUsageError`.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from aflab.data.jsonl import jsonl_objects
 from aflab.errors import AflabUsageError
 
 __all__ = [
@@ -109,20 +109,18 @@ def read_labels(path: str | Path, task: str, *, split: str | None = None) -> lis
         raise AflabUsageError(f"task {task!r}; use af or compliance")
     file = Path(path)
     if not file.is_file():
-        raise AflabUsageError(f"{file}: no such file")
+        from aflab.classifiers.public_labels import PUBLIC_LABEL_SETS, public_labels_path
+
+        if str(path) not in PUBLIC_LABEL_SETS:
+            raise AflabUsageError(
+                f"{file}: no such file (public label sets by name: {', '.join(PUBLIC_LABEL_SETS)})"
+            )
+        file = public_labels_path(str(path))
     rows: list[LabelledRow] = []
     splits_seen: set[str] = set()
     with file.open(encoding="utf-8") as fh:
-        for number, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
+        for number, data in jsonl_objects(fh, str(file)):
             where = f"{file}:{number}"
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise AflabUsageError(f"{where}: malformed JSON ({err.msg})") from None
-            if not isinstance(data, dict):
-                raise AflabUsageError(f"{where}: expected a JSON object")
             row = _parse_row(data, task, where, number)
             if "split" in data:
                 splits_seen.add(str(data["split"]))
