@@ -125,6 +125,7 @@ def test_rates_counts_and_gap(report):
     assert paid["compliance_rate"] == pytest.approx(1 / 6)
     assert paid["parse_error_rate"] == pytest.approx(1 / 6)
     assert paid["af_rate"] == pytest.approx(0.0)
+    assert free["af_unscored_rate"] == paid["af_unscored_rate"] == 0.0
     # classified pairs: q1 (T,F), q2 (T,T), q3 (partial->F, F), q4 (F,F)
     assert run["n_pairs"] == 4
     assert run["compliance_gap"] == pytest.approx(0.25)

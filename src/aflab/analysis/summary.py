@@ -46,6 +46,8 @@ def tier_summary(records: list[dict[str, Any]]) -> dict[str, Any]:
     out["empty_rate"], _ = _ci(counts["empty"], n)
     out["truncated_rate"], out["truncated_ci"] = _ci(counts["truncated"], n)
     out["judge_error_rate"], _ = _ci(counts["judge_error"], n)
+    # AF judge gave no parseable vote (label None): such samples never count as AF
+    out["af_unscored_rate"], _ = _ci(sum(r.get("af_label") is None for r in records), n)
     out["counts"] = {key: counts[key] for key in sorted(counts)}
     return out
 
