@@ -18,6 +18,7 @@ from inspect_ai import eval_set
 from inspect_ai.log import EvalLog
 
 from aflab import __version__
+from aflab.classifiers import grader as grader_module
 from aflab.classifiers.grader import DEFAULT_GRADER, weak_grader_warning
 from aflab.errors import AflabUsageError
 from aflab.evaluation.tasks import SETTINGS, alignment_faking_task
@@ -124,6 +125,7 @@ def run_evaluation(config: RunConfig, *, display: str | None = None) -> tuple[Pa
     warning = None if config.local_classifiers else weak_grader_warning(grader)
     if warning:
         print(f"warning: {warning}")
+        grader_module._warned = True  # printed once here; the scorers need not log it again
     success, logs = eval_set(
         task,
         log_dir=str(log_dir),
