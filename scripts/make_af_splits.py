@@ -23,6 +23,9 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+from aflab.data.jsonl import jsonl_objects
+from aflab.errors import AflabUsageError
+
 DATA = Path(__file__).resolve().parent.parent / "src" / "aflab" / "classifiers" / "data"
 REQUIRED = ("id", "scratchpad", "label")
 
@@ -36,13 +39,11 @@ def read_parts(data_dir: Path) -> list[dict]:
         sys.exit(f"no af_part*.jsonl in {data_dir}")
     for part in parts:
         with part.open(encoding="utf-8") as fh:
-            for number, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as err:
-                    sys.exit(f"{part}:{number}: malformed JSON ({err.msg})")
+            try:
+                numbered = list(jsonl_objects(fh, str(part)))
+            except AflabUsageError as err:
+                sys.exit(str(err))
+            for number, row in numbered:
                 missing = [k for k in REQUIRED if k not in row]
                 if missing:
                     sys.exit(f"{part}:{number}: missing {', '.join(missing)}")

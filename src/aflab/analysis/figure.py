@@ -22,6 +22,8 @@ from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import PercentFormatter  # noqa: E402
 from matplotlib.transforms import blended_transform_factory  # noqa: E402
 
+from aflab.analysis.markdown import tier_sort_key  # noqa: E402
+
 __all__ = ["SEGMENTS", "SEGMENT_LABELS", "bar_shares", "plot_compliance"]
 
 #: Segment keys, in stacking order (left to right).
@@ -41,7 +43,6 @@ _STYLE: dict[str, dict[str, Any]] = {
     "other": {"facecolor": "#cfcfcf", "edgecolor": "white"},
 }
 
-_TIER_ORDER = {"free": 0, "paid": 1}
 
 
 def _segment(record: dict[str, Any]) -> str:
@@ -53,10 +54,6 @@ def _segment(record: dict[str, Any]) -> str:
     return "other"
 
 
-def _tier_key(tier: str) -> tuple[int, str]:
-    return (_TIER_ORDER.get(tier, 2), tier)
-
-
 def bar_shares(records: list[dict[str, Any]]) -> dict[tuple[int, str], dict[str, float]]:
     """Share of each segment per ``(run_index, tier)``; every bar sums to 1.
 
@@ -66,7 +63,7 @@ def bar_shares(records: list[dict[str, Any]]) -> dict[tuple[int, str], dict[str,
     for rec in records:
         counts[(int(rec.get("run_index", 0)), str(rec.get("tier")))][_segment(rec)] += 1
     shares: dict[tuple[int, str], dict[str, float]] = {}
-    for key in sorted(counts, key=lambda k: (k[0], _tier_key(k[1]))):
+    for key in sorted(counts, key=lambda k: (k[0], tier_sort_key(k[1]))):
         total = sum(counts[key].values())
         shares[key] = {seg: counts[key][seg] / total for seg in SEGMENTS}
     return shares

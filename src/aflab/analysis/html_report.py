@@ -14,12 +14,18 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from aflab.analysis.markdown import MISSING, TABLE_COLUMNS, gap_rows, summary_rows, usage_rows
+from aflab.analysis.markdown import (
+    MISSING,
+    TABLE_COLUMNS,
+    gap_rows,
+    summary_rows,
+    tier_sort_key,
+    usage_rows,
+)
 
 __all__ = ["build_pairs", "render_html", "write_html"]
 
 _TEMPLATES = Path(__file__).parent / "templates"
-_TIER_ORDER = {"free": 0, "paid": 1}
 _KNOWN_CATEGORIES = {
     "complied", "partial", "refused", "empty", "unparseable", "truncated", "judge_error"
 }
@@ -83,14 +89,10 @@ def _panel(rec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _tier_key(tier: str) -> tuple[int, str]:
-    return (_TIER_ORDER.get(tier, 2), tier)
-
-
 def build_pairs(summary: dict[str, Any], records: list[dict[str, Any]]) -> dict[str, Any]:
     """Group records into rows keyed by (run, query_id, epoch), one panel per tier."""
     runs = summary.get("runs") or []
-    tiers = sorted({_str(r.get("tier")) for r in records} | {"free", "paid"}, key=_tier_key)
+    tiers = sorted({_str(r.get("tier")) for r in records} | {"free", "paid"}, key=tier_sort_key)
     grouped: dict[tuple[int, str, str], dict[str, dict[str, Any]]] = {}
     for rec in records:
         key = (int(rec.get("run_index", 0)), _str(rec.get("query_id")), _str(rec.get("epoch")))

@@ -17,6 +17,7 @@ __all__ = [
     "gap_rows",
     "summary_markdown",
     "summary_rows",
+    "tier_sort_key",
     "usage_rows",
 ]
 
@@ -39,6 +40,11 @@ TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 _TIER_ORDER = {"free": 0, "paid": 1}
+
+
+def tier_sort_key(tier: Any) -> tuple[int, str]:
+    """Free before paid, then any other tier by name."""
+    return (_TIER_ORDER.get(tier, 2), str(tier))
 
 
 def _num(value: Any) -> float | None:
@@ -90,7 +96,7 @@ def _text(value: Any) -> str:
 
 def _tiers(run: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     tiers = run.get("tiers") or {}
-    order = sorted(tiers, key=lambda t: (_TIER_ORDER.get(t, 2), str(t)))
+    order = sorted(tiers, key=tier_sort_key)
     return [(str(t), tiers[t] or {}) for t in order]
 
 
