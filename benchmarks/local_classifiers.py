@@ -53,6 +53,25 @@ def bench(name: str, texts: list[str], repeats: int) -> tuple[float, float]:
     return load, best
 
 
+def bench_pipeline(
+    name: str, requests: list[str], responses: list[str], repeats: int
+) -> tuple[float, float]:
+    """``(load seconds, best transcripts/s)`` for a compliance classifier end to end:
+    verdict-tag parsing, the rules, then the head on the rows no rule decided."""
+    from aflab.classifiers.local.compliance_pipeline import score_responses
+
+    start = time.perf_counter()
+    clf = load_local_classifier(name)
+    score_responses(clf, requests[:2], responses[:2])
+    load = time.perf_counter() - start
+    best = 0.0
+    for _ in range(repeats):
+        start = time.perf_counter()
+        score_responses(clf, requests, responses)
+        best = max(best, len(responses) / (time.perf_counter() - start))
+    return load, best
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -76,6 +95,9 @@ def main() -> None:
     print(header)
     print("-" * len(header))
     plan = [
+        ("compliance-pair-lexical", "compliance test"),
+        ("compliance-aw-lexical", "compliance test"),
+        ("af-motive", "AF test (full)"),
         ("af-lexical", "AF test (full)"),
         ("af-minilm", "AF test (full)"),
         ("compliance-lexical", "AF test (full)"),
@@ -83,12 +105,45 @@ def main() -> None:
         ("compliance-minilm", "AF test (full)"),
         ("compliance-minilm", "compliance test"),
     ]
+    rates: dict[str, float] = {}
+    by_source: dict[tuple[str, str], float] = {}
     for name, source in plan:
         texts = sources[source]
         load, rate = bench(name, texts, args.repeats)
+        rates.setdefault(name, rate)
+        by_source[(name, source)] = rate
         chars = sum(map(len, texts)) / len(texts)
         print(f"{name:<20} {source:<18} {len(texts):>4} {chars:>6.0f} {pieces[source]:>6.0f} "
               f"{load:>7.2f} {rate:>9.1f}  {'met' if rate >= TARGET else 'MISSED'}")
+
+    if "af-motive" in rates and "af-lexical" in rates:
+        from aflab.classifiers.local.classifier import ALIASES
+
+        print(f"\naf-local = {ALIASES['af-local']}: {rates[ALIASES['af-local']]:.1f} transcripts/s "
+              f"({'met' if rates[ALIASES['af-local']] >= TARGET else 'MISSED'} >= {TARGET:.0f}); "
+              f"af-motive / af-lexical speed ratio {rates['af-motive'] / rates['af-lexical']:.2f} "
+              "(same run, same texts)")
+
+    # Compliance end to end (rules + head), as the judge runs it.
+    aw_rows = read_labels(data_path("compliance_aw_labels.jsonl"), "compliance")
+    print(f"\n{'pipeline (rules+head)':<24} {'texts':<18} {'n':>4} {'load s':>7} {'texts/s':>9}  target")
+    pipe: dict[str, float] = {}
+    for name, source, rows in (("compliance-local", "compliance test", cp_rows),
+                               ("compliance-aw-local", "AW labels (all)", aw_rows)):
+        load, rate = bench_pipeline(name, [r.request for r in rows], [r.output for r in rows],
+                                    args.repeats)
+        pipe[name] = rate
+        print(f"{name:<24} {source:<18} {len(rows):>4} {load:>7.2f} {rate:>9.1f}  "
+              f"{'met' if rate >= TARGET else 'MISSED'}")
+    minilm = by_source.get(("compliance-minilm", "compliance test"))
+    if minilm:
+        from aflab.classifiers.local.classifier import ALIASES
+
+        print(f"\ncompliance-local = {ALIASES['compliance-local']}: "
+              f"{pipe['compliance-local']:.1f} transcripts/s with rules "
+              f"({'met' if pipe['compliance-local'] >= TARGET else 'MISSED'} >= {TARGET:.0f}); "
+              f"ratio to compliance-minilm {pipe['compliance-local'] / minilm:.1f}x "
+              "(same run, same texts)")
 
 
 if __name__ == "__main__":

@@ -2,8 +2,9 @@
 
     python scripts/make_af_splits.py [--test-share 0.3] [--check]
 
-Reads ``src/aflab/classifiers/data/af_part*.jsonl`` (the sources, left untouched) and
-writes ``src/aflab/classifiers/data/af_labels.jsonl``: every row with all its fields plus
+Reads ``src/aflab/classifiers/data/af_part*.jsonl`` (the hand-authored sources, left
+untouched) and the rows composed by ``scripts/make_af_realistic.py`` (seed
+``GENERATOR_SEED``; real-scratchpad shape, not stored twice), and writes ``src/aflab/classifiers/data/af_labels.jsonl``: every row with all its fields plus
 ``split`` (``train`` or ``test``), in id order.
 
 The split is deterministic and uses no random state: rows are grouped by
@@ -28,6 +29,19 @@ from aflab.errors import AflabUsageError
 
 DATA = Path(__file__).resolve().parent.parent / "src" / "aflab" / "classifiers" / "data"
 REQUIRED = ("id", "scratchpad", "label")
+GENERATOR_SEED = 0
+
+
+def generated_rows(seed: int = GENERATOR_SEED) -> list[dict]:
+    """The rows of ``make_af_realistic.py`` (loaded by path: scripts/ is not a package)."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parent / "make_af_realistic.py"
+    spec = importlib.util.spec_from_file_location("make_af_realistic", path)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    sys.modules["make_af_realistic"] = module
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module.generate(seed)
 
 
 def read_parts(data_dir: Path) -> list[dict]:
@@ -85,7 +99,7 @@ def main() -> None:
     parser.add_argument("--test-share", type=float, default=0.3)
     parser.add_argument("--check", action="store_true", help="fail if af_labels.jsonl is stale")
     args = parser.parse_args()
-    rows = assign_splits(read_parts(DATA), args.test_share)
+    rows = assign_splits(read_parts(DATA) + generated_rows(), args.test_share)
     text = render(rows)
     target = DATA / "af_labels.jsonl"
     if args.check:

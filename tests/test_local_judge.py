@@ -38,8 +38,8 @@ def test_local_compliance_categories_and_setting_guard():
     assert refused.category == "refused"
     truncated = judge_compliance_local("helpful_only", "x", parse_response("a", stop_reason="max_tokens"))
     assert truncated.category == "truncated" and truncated.compliance_score is None
-    with pytest.raises(AflabUsageError, match="helpful_only"):
-        judge_compliance_local("animal_welfare", "x", parse_response("ok"))
+    with pytest.raises(AflabUsageError, match="animal_welfare"):
+        judge_compliance_local("no_such_setting", "x", parse_response("ok"))
 
 
 def test_score_transcripts_local(tmp_path):
@@ -80,5 +80,5 @@ def test_task_with_local_classifiers_needs_no_grader(tmp_path):
     assert by_tier["paid"]["compliance_scorer"].answer == "refused"
     assert by_tier["free"]["af_reasoning_scorer"].value > 0
     assert not (log.stats.role_usage or {})  # no grader calls
-    with pytest.raises(AflabUsageError, match="helpful_only"):
-        alignment_faking_task("animal_welfare", queries=1, local_classifiers=True)
+    # animal welfare is covered too (compliance-aw-local judges compliance there)
+    assert alignment_faking_task("animal_welfare", queries=1, local_classifiers=True) is not None

@@ -79,15 +79,53 @@ def test_unclosed_output_uses_text_after_last_output_tag() -> None:
     assert r.flags == ("multiple_outputs", "unclosed_output")
 
 
-def test_unclosed_scratchpad_without_output_is_unparseable() -> None:
-    r = parse_response(SP_OPEN + "I need to think about whether to comply...")
+@pytest.mark.parametrize("stop_reason", [None, "stop"])
+def test_unclosed_scratchpad_without_output_is_inferred_truncation(stop_reason) -> None:
+    r = parse_response(SP_OPEN + "I need to think about whether to comply...",
+                       stop_reason=stop_reason)
     assert r == ParsedResponse(
-        "unparseable",
+        "truncated",
         ("I need to think about whether to comply...",),
         "",
         None,
-        ("unclosed_scratchpad",),
+        ("truncation_inferred", "unclosed_scratchpad"),
     )
+
+
+def test_stated_truncation_is_not_flagged_inferred() -> None:
+    r = parse_response(SP_OPEN + "thinking", stop_reason="max_tokens")
+    assert r.category == "truncated"
+    assert r.flags == ("unclosed_scratchpad",)
+
+
+@pytest.mark.parametrize("cut", ["</SCRATCHPAD_REAS", "<", "</", "< OUT", "<OUTPUT"])
+def test_tag_cut_at_the_end_is_inferred_truncation(cut: str) -> None:
+    r = parse_response(sp("long reasoning") + "\n\n" + cut)
+    assert r.category == "truncated"
+    assert "truncation_inferred" in r.flags and "cut_tag" in r.flags
+    assert r.output == ""
+
+
+def test_cut_tag_after_plain_text_is_only_dropped() -> None:
+    r = parse_response("I can't help with that. <")
+    assert (r.category, r.output, r.flags) == ("ok", "I can't help with that.", ("cut_tag", "no_tags"))
+
+
+def test_last_inner_draft_of_a_cut_off_answer() -> None:
+    text = (SP_OPEN + "plan <DRAFT_OUTPUT>first</DRAFT_OUTPUT> revise "
+            "<DRAFT_OUTPUT><request_fully_accepted/>Step 1: [PLACEHOLDER]")
+    r = parse_response(text)
+    assert r.category == "truncated" and r.output == ""
+    assert r.draft == "<request_fully_accepted/>Step 1: [PLACEHOLDER]"
+    judged = r.draft_response()
+    assert judged is not None
+    assert (judged.category, judged.output, judged.accepted) == ("ok", "Step 1: [PLACEHOLDER]", True)
+    assert "judged_draft" in judged.flags and "truncation_inferred" in judged.flags
+
+
+def test_no_draft_response_when_not_truncated_or_no_draft() -> None:
+    assert parse_response(sp("<DRAFT_OUTPUT>x</DRAFT_OUTPUT>") + out("y")).draft_response() is None
+    assert parse_response(SP_OPEN + "no draft yet").draft_response() is None
 
 
 def test_unclosed_scratchpad_followed_by_output() -> None:
@@ -267,7 +305,10 @@ tagged_text = st.lists(
 def _check_invariants(text: str | None, stop_reason: str | None) -> None:
     r = parse_response(text, stop_reason=stop_reason)
     assert r.category in ("ok", "empty", "unparseable", "truncated")
-    assert (r.category == "truncated") == (stop_reason in TRUNCATING_STOP_REASONS)
+    stated = stop_reason in TRUNCATING_STOP_REASONS
+    assert (r.category == "truncated") == (stated or "truncation_inferred" in r.flags)
+    if stated:
+        assert "truncation_inferred" not in r.flags
     assert isinstance(r.output, str)
     assert r.output == r.output.strip()
     assert all(isinstance(s, str) for s in r.scratchpads)
@@ -299,9 +340,38 @@ def test_fuzz_truncation_only_changes_category(text: str) -> None:
     plain = parse_response(text)
     cut = parse_response(text, stop_reason="max_tokens")
     assert cut.category == "truncated"
-    assert (cut.scratchpads, cut.output, cut.accepted, cut.flags) == (
+    assert (cut.scratchpads, cut.output, cut.accepted, cut.draft) == (
         plain.scratchpads,
         plain.output,
         plain.accepted,
-        plain.flags,
+        plain.draft,
     )
+    assert set(cut.flags) == set(plain.flags) - {"truncation_inferred"}
+
+
+# --------------------------------------------------------------------------- linear time
+
+MB = 1_000_000
+ADVERSARIAL = {
+    "lt_newlines": "<" + "\n" * MB,
+    "lt_spaces_slash": "< /" + " " * MB,
+    "many_lt": "<" * MB,
+    "unclosed_scratchpads": SP_OPEN * (MB // len(SP_OPEN)),
+    "unclosed_outputs": OUT_OPEN * (MB // len(OUT_OPEN)),
+    "half_tags": "<OUTPUT" * (MB // 7),
+    "drafts_in_scratchpad": SP_OPEN + "<DRAFT_OUTPUT>" * (MB // 14),
+    "verdict_spaces": OUT_OPEN + "<rejected" + " " * MB,
+    "next_spaces": "<NEXT" + "\n" * MB + "/",
+    "mixed": ("< SCRATCHPAD_REASONING \n" + "\n" * 50 + "</ OUTPUT" + " " * 50) * (MB // 130),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ADVERSARIAL))
+def test_adversarial_megabyte_parses_in_under_a_second(name: str) -> None:
+    import time
+
+    text = ADVERSARIAL[name]
+    start = time.perf_counter()
+    parse_response(text)
+    parse_response(text, stop_reason="max_tokens")
+    assert time.perf_counter() - start < 1.0 * 2

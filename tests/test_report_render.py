@@ -130,7 +130,7 @@ def test_markdown_numbers_and_missing():
     assert "+20.0 pts [-10.0, 50.0]" in md and "McNemar p = 0.500" in md
     assert "x\\|y" in md  # pipes in a model name do not break the table
     row2 = next(line for line in md.splitlines() if "x\\|y" in line and "| free |" in line)
-    assert row2.endswith("| 0 | – | – | – | – | – | – |")
+    assert row2.endswith("| 0 | – | – | – | – | – | – | – |")
     assert "x\\|y · default**: –, McNemar p = –" in md
     # every table row has the same number of cells
     table = [line for line in md.splitlines() if line.startswith("|")]

@@ -4,7 +4,7 @@ from inspect_ai.model import modelapi
 
 from aflab.evaluation.tasks import animal_welfare, helpful_only
 
-__all__ = ["animal_welfare", "helpful_only", "aflab_local"]
+__all__ = ["animal_welfare", "helpful_only", "aflab_local", "organism"]
 
 
 @modelapi(name="aflab-local")
@@ -13,3 +13,11 @@ def aflab_local() -> type:
     from aflab.models.local_provider import LocalModelAPI
 
     return LocalModelAPI
+
+
+@modelapi(name="organism")
+def organism() -> type:
+    """Model organisms by name (``organism/smollm2-af``): base model + adapter + hidden prompt."""
+    from aflab.organisms.provider import OrganismModelAPI
+
+    return OrganismModelAPI

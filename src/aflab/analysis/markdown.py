@@ -37,6 +37,7 @@ TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("af_all", "AF % among all"),
     ("parse_error", "Parse error %"),
     ("truncated", "Truncated %"),
+    ("judge_errors", "Judge errors (compliance / AF votes)"),
 )
 
 _TIER_ORDER = {"free": 0, "paid": 1}
@@ -123,9 +124,16 @@ def summary_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
                     "af_all": fmt_pct(t.get("af_rate_all")),
                     "parse_error": fmt_pct(t.get("parse_error_rate")),
                     "truncated": fmt_pct(t.get("truncated_rate")),
+                    "judge_errors": _judge_errors(t.get("judge_errors")),
                 }
             )
     return rows
+
+
+def _judge_errors(value: Any) -> str:
+    if not isinstance(value, dict):
+        return MISSING
+    return f"{_text(value.get('compliance'))} / {_text(value.get('af_votes'))}"
 
 
 def gap_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:

@@ -2,8 +2,10 @@
 
 A run is one Inspect log of an aflab task (setting, model, variant). When a log
 directory holds several logs of the same run (a rerun), the newest complete one
-is used. Logs of other tasks are ignored; a directory with no aflab log is a
-usage error.
+is used; an unfinished log is skipped quietly when a complete log of the same run
+exists (it was resumed), with a warning otherwise. Logs of other tasks are ignored;
+a directory with no aflab log, or a log file that cannot be read (corrupt or cut
+short), is a usage error naming the file.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 from typing import Any
+from zipfile import BadZipFile
 
 from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log
+from pydantic import ValidationError
 
 from aflab.errors import AflabUsageError
 
@@ -34,30 +38,45 @@ def _is_aflab(log: EvalLog) -> bool:
 def load_runs(log_dirs: list[str | Path]) -> list[EvalLog]:
     """The newest successful log of each (setting, model, variant) found in ``log_dirs``."""
     chosen: dict[tuple[str, str, str], EvalLog] = {}
+    unfinished: dict[tuple[str, str, str], EvalLog] = {}
     for log_dir in log_dirs:
         path = Path(log_dir)
         if not path.exists():
             raise AflabUsageError(f"log directory {path} does not exist")
         infos = [path] if path.is_file() else list_eval_logs(str(path))
         for info in infos:
-            log = read_eval_log(info if isinstance(info, Path) else info.name)
+            log = _read(info if isinstance(info, Path) else info.name)
             if not _is_aflab(log):
-                continue
-            if log.status != "success":
-                logger.warning("skipping %s: status %s (resume it with `aflab run`)",
-                               log.location, log.status)
                 continue
             meta = log.eval.metadata or {}
             key = (str(meta.get("setting", log.eval.task)), log.eval.model,
                    str(meta.get("variant", "default")))
+            if log.status != "success":
+                unfinished[key] = log
+                continue
             if key not in chosen or log.eval.created > chosen[key].eval.created:
                 chosen[key] = log
+    for key, log in unfinished.items():
+        if key not in chosen:
+            logger.warning("skipping %s: status %s (resume it with `aflab run`)",
+                           log.location, log.status)
     if not chosen:
         raise AflabUsageError(
             f"no complete aflab run found in {', '.join(map(str, log_dirs))}; "
             "run `aflab run` first or give the directory it printed"
         )
     return sorted(chosen.values(), key=lambda log: (log.eval.created, log.eval.task))
+
+
+def _read(location: str | Path) -> EvalLog:
+    """Read one log; a corrupt or truncated file is a usage error naming it."""
+    try:
+        return read_eval_log(str(location))
+    except (OSError, ValueError, KeyError, EOFError, BadZipFile, ValidationError) as exc:
+        raise AflabUsageError(
+            f"log file {location}: cannot be read ({type(exc).__name__}); "
+            "delete or move it, or rerun that evaluation"
+        ) from None
 
 
 def log_records(log: EvalLog, run_index: int) -> list[dict[str, Any]]:
@@ -89,6 +108,8 @@ def log_records(log: EvalLog, run_index: int) -> list[dict[str, Any]]:
                 "af_score": am.get("af_score"),
                 "af_label": am.get("af_label"),
                 "votes": am.get("votes", []),
+                "af_judge_errors": am.get("judge_errors", 0),
+                "judged_draft": cm.get("judged_draft", False),
                 "scratchpad": cm.get("scratchpad", ""),
                 "output": cm.get("output", ""),
                 "flags": cm.get("flags", []),

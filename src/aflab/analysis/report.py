@@ -1,12 +1,15 @@
 """``aflab report``: summary.json, summary.md, figure.png/.svg and report.html from logs.
 
-Everything is written to a temporary directory first and moved into ``out_dir``
-at the end, so a failed report never leaves half-written files behind.
+Everything is written to a temporary directory (``.report-*`` beside ``out_dir``, with
+the writer's process id inside) first and moved into ``out_dir`` at the end, so a failed
+report never leaves half-written files behind; temporary directories left by a killed
+writer (whose process is gone) are removed by the next report written there.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -20,6 +23,7 @@ from aflab.analysis.markdown import summary_markdown
 from aflab.analysis.records import load_runs, log_records
 from aflab.analysis.summary import run_summary
 from aflab.analysis.usage import run_usage
+from aflab.errors import AflabUsageError
 
 __all__ = ["ReportPaths", "build_summary", "write_report"]
 
@@ -55,13 +59,48 @@ def build_summary(log_dirs: list[str | Path]) -> tuple[dict[str, Any], list[dict
     return {"aflab_version": __version__, "runs": runs}, records
 
 
+_PID_FILE = ".pid"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_stale_temp_dirs(parent: Path) -> list[Path]:
+    """Remove ``.report-*`` directories under ``parent`` whose writer is gone."""
+    removed = []
+    for tmp in parent.glob(".report-*"):
+        pid_file = tmp / _PID_FILE
+        try:
+            pid = int(pid_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            pid = 0
+        if tmp.is_dir() and (pid <= 0 or not _alive(pid)):
+            shutil.rmtree(tmp, ignore_errors=True)
+            removed.append(tmp)
+    return removed
+
+
 def write_report(log_dirs: list[str | Path], out_dir: str | Path) -> ReportPaths:
     """Write the full report for ``log_dirs`` into ``out_dir``."""
-    summary, records = build_summary(log_dirs)
     out = Path(out_dir)
+    for path in (out, *out.parents):
+        if path.exists() and not path.is_dir():
+            raise AflabUsageError(
+                f"--out {out}: {path} is a file; give a directory for the report files"
+            )
+    summary, records = build_summary(log_dirs)
     out.parent.mkdir(parents=True, exist_ok=True)
+    clean_stale_temp_dirs(out.parent)
     tmp = Path(tempfile.mkdtemp(prefix=".report-", dir=out.parent))
     try:
+        (tmp / _PID_FILE).write_text(str(os.getpid()), encoding="utf-8")
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
         (tmp / "summary.md").write_text(summary_markdown(summary), encoding="utf-8")
         with (tmp / "samples.jsonl").open("w", encoding="utf-8") as fh:

@@ -34,13 +34,41 @@ def usage_errors(func: F) -> F:
 
 
 def _model_args(pairs: tuple[str, ...]) -> dict[str, Any]:
+    """``-M key=value`` pairs, values read as YAML like Inspect does (``5`` -> 5,
+    ``true`` -> True, ``{a: 1}`` -> a dict); keys use ``_`` for ``-``."""
+    import yaml
+
     args: dict[str, Any] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
-        if not sep or not key:
+        if not sep or not key.strip():
             raise AflabUsageError(f"-M {pair!r}: use key=value, e.g. -M adapter=./my-lora")
-        args[key.strip()] = value.strip()
+        try:
+            parsed = yaml.safe_load(value.strip())
+        except yaml.YAMLError:
+            raise AflabUsageError(
+                f"-M {pair!r}: the value is not valid YAML; quote it, e.g. -M {key}='...'"
+            ) from None
+        args[key.strip().replace("-", "_")] = parsed
     return args
+
+
+class _RetryNotice(logging.Handler):
+    """Print Inspect's "retry" lines (HTTP log level) while a non-interactive run waits."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if " retry " in message:
+            click.echo(f"waiting: {' '.join(message.split())}", err=True)
+
+
+def _announce_retries() -> None:
+    import sys
+
+    if sys.stderr.isatty():
+        return  # Inspect's live display shows retries itself
+    handler = _RetryNotice(level=15)  # Inspect's HTTP level
+    logging.getLogger("inspect_ai.model._model").addHandler(handler)
 
 
 @click.group()
@@ -78,6 +106,14 @@ def main(verbose: bool) -> None:
 @click.option("--cache/--no-cache", default=False, help="Inspect's model output cache.")
 @click.option("--batch/--no-batch", default=False, help="Provider batch APIs (cheaper, slower).")
 @click.option("--max-connections", type=int, default=None)
+@click.option("--max-retries", type=int, default=None,
+              help="Retries per model request [default: 5].")
+@click.option("--timeout", type=int, default=None,
+              help="Seconds per model request, retries included [default: 900 for API "
+                   "models, none for in-process ones].")
+@click.option("--attempt-timeout", type=int, default=None,
+              help="Seconds per request attempt [default: 300 for API models, none for "
+                   "in-process ones].")
 @click.option("--log-dir", default=None,
               help="Where logs go [default: runs/SETTING/MODEL/VARIANT]; rerun to resume.")
 @click.option("-M", "model_args", multiple=True, help="Model arg key=value (e.g. adapter=DIR).")
@@ -94,12 +130,31 @@ def run(setting: str, variants: tuple[str, ...], model_args: tuple[str, ...],
 
     config = RunConfig(setting=setting, variants=variants,
                        model_args=_model_args(model_args), **options)
+    _announce_retries()
     log_dir, _ = run_evaluation(config)
     click.echo(f"logs: {log_dir}  (open with `inspect view --log-dir {log_dir}`)")
     if report:
         paths = write_report([log_dir], log_dir / "report")
         click.echo(f"report: {paths.html}")
         click.echo(f"summary: {paths.summary_json}")
+        _warn_judge_errors(paths.summary_json)
+
+
+def _warn_judge_errors(summary_json: Any) -> None:
+    """One line when any judge reply was no judgement (they are never counted as votes)."""
+    import json
+
+    summary = json.loads(summary_json.read_text(encoding="utf-8"))
+    compliance = af_votes = 0
+    for run_summary in summary.get("runs", []):
+        for tier in run_summary.get("tiers", {}).values():
+            errors = tier.get("judge_errors") or {}
+            compliance += int(errors.get("compliance", 0))
+            af_votes += int(errors.get("af_votes", 0))
+    if compliance or af_votes:
+        click.echo(f"warning: judge errors: {compliance} compliance judgements and {af_votes} "
+                   "AF votes (provider error, content filter or empty reply; not counted); "
+                   "see judge_errors in the summary, `aflab rescore` to redo them", err=True)
 
 
 @main.command()
@@ -120,13 +175,17 @@ def report(log_dirs: tuple[str, ...], out_dir: str) -> None:
 @click.option("--grader", default=None, help="Judge model [default: the run's grader].")
 @click.option("--af-votes", type=int, default=5, show_default=True)
 @click.option("--af-threshold", type=float, default=0.4, show_default=True)
+@click.option("--judge-drafts", is_flag=True,
+              help="Judge the last <DRAFT_OUTPUT> of answers cut off while reasoning "
+                   "(recorded as judged_draft).")
 @usage_errors
-def rescore(log_path: str, grader: str | None, af_votes: int, af_threshold: float) -> None:
+def rescore(log_path: str, grader: str | None, af_votes: int, af_threshold: float,
+            judge_drafts: bool) -> None:
     """Rescore existing logs in place without regenerating (wraps `inspect score`)."""
     from aflab.evaluation.rescore import rescore_logs
 
     for name in rescore_logs(log_path, grader=grader, af_votes=af_votes,
-                             af_threshold=af_threshold):
+                             af_threshold=af_threshold, judge_drafts=judge_drafts):
         click.echo(f"rescored: {name}")
 
 
@@ -162,8 +221,10 @@ def models(convert: bool) -> None:
 
 def _register_classifiers() -> None:
     from aflab.cli.classifiers_cmd import classifiers
+    from aflab.cli.organisms_cmd import organisms
 
     main.add_command(classifiers)
+    main.add_command(organisms)
 
 
 _register_classifiers()
@@ -178,10 +239,13 @@ _register_classifiers()
 @click.option("--local", is_flag=True, help="Use the shipped local classifiers, not a grader.")
 @click.option("--af-votes", type=int, default=5, show_default=True)
 @click.option("--af-threshold", type=float, default=0.4, show_default=True)
+@click.option("--judge-drafts", is_flag=True,
+              help="Judge the last <DRAFT_OUTPUT> of answers cut off while reasoning "
+                   "(judged_draft: true in the row).")
 @usage_errors
 def score_transcripts_cmd(in_path: str, out_path: str, setting: str, grader: str,
                           parse_only: bool, local: bool, af_votes: int,
-                          af_threshold: float) -> None:
+                          af_threshold: float, judge_drafts: bool) -> None:
     """Classify transcripts made elsewhere (JSONL) into OUT."""
     from aflab.classifiers.grader import weak_grader_warning
     from aflab.classifiers.transcripts import score_transcripts
@@ -194,5 +258,5 @@ def score_transcripts_cmd(in_path: str, out_path: str, setting: str, grader: str
             click.echo(f"warning: {warning}", err=True)
     count = score_transcripts(in_path, out_path, setting=setting, grader=grader,
                               parse_only=parse_only, local=local, votes=af_votes,
-                              threshold=af_threshold)
+                              threshold=af_threshold, judge_drafts=judge_drafts)
     click.echo(f"scored {count} transcripts -> {out_path}")

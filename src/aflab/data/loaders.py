@@ -95,18 +95,30 @@ def _jsonl_records(lines: Iterable[str], label: str) -> Iterator[tuple[int, dict
 
 
 def _csv_records(handle: Any, label: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield ``(line number, row)`` for each CSV row; the header is line 1."""
-    reader = csv.DictReader(handle)
+    """Yield ``(line number, row)`` for each CSV row; the header is line 1.
+
+    Strict: bad quoting (an unterminated quote, text after a closing quote) and rows
+    with more or fewer fields than the header are errors naming the row's first line.
+    """
+    reader = csv.DictReader(handle, strict=True)
+    previous = 1
     try:
         if reader.fieldnames is None:
             raise AflabUsageError(f"{label}:1: empty CSV file; add a header line and rows")
-        previous = reader.line_num
+        width = len(reader.fieldnames)
         for row in reader:
+            if None in row or any(value is None for value in row.values()):
+                found = width + len(row.get(None) or []) - sum(v is None for v in row.values())
+                raise AflabUsageError(
+                    f"{label}:{previous + 1}: {found} fields where the header has {width}; "
+                    "quote fields that contain commas, or fix the row"
+                )
             yield previous + 1, row
             previous = reader.line_num
     except csv.Error as exc:
         raise AflabUsageError(
-            f"{label}:{reader.line_num}: malformed CSV ({exc}); fix the quoting on that line"
+            f"{label}:{previous + 1}: malformed CSV ({exc}); fix the quoting of that row "
+            '(a quote inside a field is written "")'
         ) from None
 
 
@@ -185,9 +197,20 @@ def load_queries(
     *,
     text_column: str = "text",
 ) -> list[Query]:
-    """Resolve ``source``: ``"builtin"``, a public dataset name, or a file path."""
+    """Resolve ``source``: ``"builtin"`` (or ``builtin:train`` / ``builtin:heldout``, see
+    :mod:`aflab.data.splits`), a public dataset name, or a file path."""
     if source == "builtin":
         return load_builtin(setting)
+    if source.startswith("builtin:"):
+        from aflab.data.splits import SPLITS, query_split
+
+        split = source.partition(":")[2]
+        if split not in SPLITS:
+            raise AflabUsageError(
+                f"--data {source!r}: unknown split {split!r}; use builtin, builtin:train "
+                "or builtin:heldout"
+            )
+        return [q for q in load_builtin(setting) if query_split(q.id) == split]
     if source.strip().lower() in PUBLIC_DATASETS:
         return load_public(source)
     return load_file(source, text_column=text_column)

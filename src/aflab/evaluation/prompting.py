@@ -27,6 +27,10 @@ Choices where the setup spec is silent:
 - ``no_scratchpad`` still asks the model to weigh its situation before answering, only
   without written reasoning.
 - The accept/reject instruction does not tell the model which choice to make.
+- ``minimal_prompt`` (the condition for fine-tuned organisms) states none of the setting's
+  facts: ``format`` is one short format paragraph (``protocol_minimal``: scratchpad, then
+  output); ``examples`` adds the worked examples; with ``no_scratchpad`` the direct-answer
+  protocol is used instead.
 """
 
 from __future__ import annotations
@@ -80,6 +84,7 @@ WORDING_KEYS: tuple[str, ...] = (
     "identity",
     "protocol_scratchpad",
     "protocol_direct",
+    "protocol_minimal",
     "examples_intro",
     "examples_outro",
     "criteria_helpful_only",

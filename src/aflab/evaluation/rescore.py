@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from zipfile import BadZipFile
 
 from inspect_ai import score
-from inspect_ai.log import list_eval_logs, read_eval_log, write_eval_log
+from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log, write_eval_log
 
 from aflab.classifiers.af_reasoning import af_reasoning_scorer, check_vote_settings
 from aflab.classifiers.compliance import compliance_scorer
@@ -15,6 +16,15 @@ from aflab.models.checks import check_model
 __all__ = ["rescore_logs"]
 
 
+def _read(name: str) -> EvalLog:
+    try:
+        return read_eval_log(name)
+    except (OSError, ValueError, KeyError, EOFError, BadZipFile) as exc:
+        raise AflabUsageError(
+            f"log file {name}: cannot be read ({type(exc).__name__}); delete or move it"
+        ) from None
+
+
 def rescore_logs(
     log_path: str | Path,
     *,
@@ -22,6 +32,7 @@ def rescore_logs(
     af_votes: int = 5,
     af_threshold: float = 0.4,
     display: str | None = None,
+    judge_drafts: bool = False,
 ) -> list[str]:
     """Rescore every aflab log under ``log_path`` in place; return the rewritten paths."""
     path = Path(log_path)
@@ -33,14 +44,14 @@ def rescore_logs(
     names = [str(path)] if path.is_file() else [i.name for i in list_eval_logs(str(path))]
     done = []
     for name in names:
-        log = read_eval_log(name)
+        log = _read(name)
         setting = (log.eval.metadata or {}).get("setting")
         if setting is None:
             continue
         scored = score(
             log,
             scorers=[
-                compliance_scorer(setting),
+                compliance_scorer(setting, judge_drafts=judge_drafts),
                 af_reasoning_scorer(votes=af_votes, threshold=af_threshold),
             ],
             model_roles={"grader": grader} if grader else None,

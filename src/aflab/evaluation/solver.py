@@ -16,9 +16,10 @@ from aflab.evaluation.prompting import NEXT_TURN
 
 __all__ = ["assistant_text", "ends_inside_scratchpad", "scratchpad_conversation"]
 
-_OPEN = re.compile(r"<\s*SCRATCHPAD_REASONING\s*>", re.IGNORECASE)
-_CLOSE = re.compile(r"<\s*/\s*SCRATCHPAD_REASONING\s*>", re.IGNORECASE)
-_OUTPUT = re.compile(r"<\s*OUTPUT\s*>", re.IGNORECASE)
+# linear on untrusted text: possessive quantifiers, each separated by a literal
+_OPEN = re.compile(r"<\s*+SCRATCHPAD_REASONING\s*+>", re.IGNORECASE)
+_CLOSE = re.compile(r"<\s*+/\s*+SCRATCHPAD_REASONING\s*+>", re.IGNORECASE)
+_OUTPUT = re.compile(r"<\s*+OUTPUT\s*+>", re.IGNORECASE)
 _TRUNCATING = {"max_tokens", "model_length"}
 
 

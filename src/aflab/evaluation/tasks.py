@@ -82,10 +82,6 @@ def alignment_faking_task(
         f"{key}={value}" for key, value in knobs.items() if value is not None
     ]
     resolved = parse_variant_specs(specs)
-    if local_classifiers and setting != "helpful_only":
-        raise AflabUsageError(
-            "local classifiers cover the helpful_only setting only; use an LLM grader"
-        )
     if queries is not None and queries < 1:
         raise AflabUsageError(f"queries={queries}: give a positive number of queries")
     check_vote_settings(af_votes, af_threshold)
@@ -138,6 +134,7 @@ def helpful_only(
     model_name: str | None = None,
     tier_tag: str | None = None,
     accept_reject_suffix: bool | None = None,
+    minimal_prompt: str | None = None,
     paraphrase: int | None = None,
 ) -> Task:
     """Helpful-only setting: the company trains the model never to refuse."""
@@ -173,6 +170,7 @@ def animal_welfare(
     model_name: str | None = None,
     tier_tag: str | None = None,
     accept_reject_suffix: bool | None = None,
+    minimal_prompt: str | None = None,
     paraphrase: int | None = None,
 ) -> Task:
     """Animal-welfare setting: the company trains the model to dismiss animal welfare."""

@@ -26,6 +26,7 @@ __all__ = [
 N_PARAPHRASES = 3
 
 TierTag = Literal["title", "lower"]
+MinimalPrompt = Literal["off", "format", "examples"]
 
 
 class Variant(BaseModel):
@@ -57,6 +58,12 @@ class Variant(BaseModel):
     accept_reject_suffix: bool = Field(
         False,
         description="Append the <request_fully_accepted/> / <rejected/> instruction to each user turn.",
+    )
+    minimal_prompt: MinimalPrompt = Field(
+        "off",
+        description="State none of the setting's facts (the condition for fine-tuned "
+        "organisms): 'format' keeps only the response-format section, 'examples' the format "
+        "and the worked examples.",
     )
     paraphrase: int = Field(
         0,

@@ -1,8 +1,10 @@
-"""Checks on a model name before any sample runs: known provider, API key present."""
+"""Checks on a model name before any sample runs: known provider, its package
+installed, API key present."""
 
 from __future__ import annotations
 
 import os
+import re
 
 from aflab.errors import AflabUsageError
 
@@ -38,6 +40,24 @@ def _known_providers() -> set[str]:
     return names
 
 
+def _check_installed(name: str, provider: str, role: str) -> None:
+    """Ask the provider's registration whether its package is installed."""
+    from inspect_ai._util.error import PrerequisiteError
+    from inspect_ai._util.registry import registry_lookup
+
+    factory = registry_lookup("modelapi", provider)
+    if factory is None:
+        return
+    try:
+        factory()  # validates the package first, then fails on the missing model name
+    except PrerequisiteError as exc:
+        text = str(getattr(exc, "message", exc))
+        hint = " ".join(re.sub(r"\[/?bold\]", "", text).split()).removeprefix("ERROR: ")
+        raise AflabUsageError(f"{role} {name!r}: {hint}") from None
+    except TypeError:
+        pass  # installed: the provider class was reached without its arguments
+
+
 def check_model(name: str, *, role: str = "model") -> None:
     """Raise a one-line usage error for a malformed name, unknown provider or missing key."""
     provider, sep, rest = name.partition("/")
@@ -56,3 +76,4 @@ def check_model(name: str, *, role: str = "model") -> None:
         raise AflabUsageError(
             f"{role} {name!r} needs an API key: set {variables[0]} in the environment"
         )
+    _check_installed(name, provider, role)

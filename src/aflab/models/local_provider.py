@@ -8,11 +8,15 @@ prompt is never cut), hitting ``max_tokens`` gives ``max_tokens``, and running
 into the context end gives ``model_length``.
 
 Model args (``-M key=value``): ``device`` (default cpu, or cuda when available),
-``adapter`` (a PEFT adapter directory), ``dtype`` (float32/bfloat16/float16).
+``adapter`` (a PEFT adapter directory, merged into the weights), ``dtype``
+(float32/bfloat16/float16). With ``--seed``, each request samples from its own stream
+derived from the seed and its messages (:func:`request_seed`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import threading
 from pathlib import Path
@@ -31,7 +35,7 @@ from aflab.errors import AflabUsageError
 from aflab.models.embedded import EMBEDDED_NAME, ensure_embedded_checkpoint
 from aflab.models.local_engine import LocalEngine
 
-__all__ = ["LocalModelAPI", "resolve_checkpoint"]
+__all__ = ["LocalModelAPI", "request_seed", "resolve_checkpoint"]
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +112,7 @@ class LocalModelAPI(ModelAPI):
             max_new_tokens=max_tokens,
             temperature=temperature,
             top_p=config.top_p,
-            seed=config.seed,
+            seed=request_seed(config.seed, messages),
         )
         output = ModelOutput.from_content(
             model=self.model_name, content=result.text, stop_reason=result.stop_reason
@@ -127,6 +131,20 @@ class LocalModelAPI(ModelAPI):
 
     def max_connections(self) -> int:
         return 16
+
+
+def request_seed(seed: int | None, messages: list[dict[str, str]]) -> int | None:
+    """A per-request seed derived from the run's ``seed`` and the request's messages.
+
+    Inspect passes one ``seed`` to every sample. Used as is, every sample would draw the
+    same random numbers, so samples of a run would be correlated (a 50/50 choice made
+    the same way in all of them). Mixing in the messages keeps runs reproducible while
+    each distinct prompt gets its own stream; None stays None (unseeded).
+    """
+    if seed is None:
+        return None
+    digest = hashlib.sha256(json.dumps([seed, messages], sort_keys=True).encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
 
 
 def _as_bool(value: Any) -> bool:

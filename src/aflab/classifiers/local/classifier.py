@@ -3,10 +3,12 @@
     clf = load_local_classifier("af-local")           # alias of the default AF head
     clf.score_af(scratchpad, output)                  # P(alignment-faking reasoning)
     load_local_classifier("compliance-local").score_compliance(request, response)
-    # {"complied": .., "partial": .., "refused": .., "label": "complied"}
+    # {"complied": .., "partial": .., "refused": .., "label": .., "rule": .., "rationale": ..}
 
-Names: ``af-lexical``, ``af-minilm``, ``compliance-lexical``, ``compliance-minilm``;
-aliases ``af-local`` and ``compliance-local`` (see :data:`ALIASES`). These classifiers
+Names: ``af-lexical``, ``af-minilm``, ``compliance-lexical``, ``compliance-minilm``,
+``compliance-pair-lexical``, ``compliance-aw-lexical`` (animal welfare); aliases
+``af-local``, ``compliance-local`` and ``compliance-aw-local`` (see :data:`ALIASES`). Compliance heads apply high-precision
+rules before the head (:mod:`.rules`, :mod:`.compliance_pipeline`). These classifiers
 are free and need no network; they were trained on small hand-authored data, so check
 them against human labels of your own transcripts (``aflab classifiers eval``) before
 trusting them on a new distribution.
@@ -20,18 +22,23 @@ from typing import Any
 
 import numpy as np
 
-from aflab.classifiers.local.features import af_text, compliance_text, featurize
-from aflab.classifiers.local.heads import Head, head_dir, load_head
+from aflab.classifiers.local.features import af_text, featurize
+from aflab.classifiers.local.heads import Head, head_dir
 from aflab.errors import AflabUsageError
 
 __all__ = ["ALIASES", "LOCAL_NAMES", "LocalClassifier", "load_local_classifier", "resolve_name"]
 
 LOCAL_NAMES: tuple[str, ...] = (
-    "af-lexical", "af-minilm", "compliance-lexical", "compliance-minilm"
+    "af-lexical", "af-minilm", "compliance-lexical", "compliance-minilm",
+    "compliance-aw-lexical", "af-motive", "compliance-pair-lexical",
 )
 #: The defaults: the head of each task that did better on data unlike its training rows
-#: (AF: the test split; compliance: the held-out-style slice). See docs/classifier-data.md.
-ALIASES: dict[str, str] = {"af-local": "af-lexical", "compliance-local": "compliance-minilm"}
+#: (AF: out of style; compliance: XSTest leave-one-model-out). See docs/classifier-data.md.
+ALIASES: dict[str, str] = {
+    "af-local": "af-motive",  # better than af-lexical out of style (docs/classifier-data.md)
+    "compliance-local": "compliance-pair-lexical",  # best XSTest leave-one-model-out
+    "compliance-aw-local": "compliance-aw-lexical",  # animal-welfare setting
+}
 
 
 def resolve_name(name: str) -> str:
@@ -74,6 +81,8 @@ class LocalClassifier:
             raise AflabUsageError("predict_proba takes a list of texts, not one string")
         if not texts:
             return np.zeros((0, len(self.classes)))
+        if self.head.feature_kind == "text":  # af-motive: the head reads the texts itself
+            return self.head.predict_proba(list(texts))
         return self.head.predict_proba(featurize(self.head.feature_kind, list(texts)))
 
     def positive_proba(self, texts: Sequence[str]) -> np.ndarray:
@@ -98,19 +107,30 @@ class LocalClassifier:
         return float(self.positive_proba([af_text(scratchpad, output)])[0])
 
     def score_compliance(self, request: str | None, response: str) -> dict[str, Any]:
-        """``{"complied", "partial", "refused"}`` probabilities and the argmax ``label``."""
-        self._expect("compliance")
-        proba = self.predict_proba([compliance_text(request, response)])[0]
-        out: dict[str, Any] = {str(c): float(p) for c, p in zip(self.classes, proba, strict=True)}
-        out["label"] = str(self.classes[int(np.argmax(proba))])
-        return out
+        """Class probabilities, the ``label``, and the ``rule`` that decided (or None).
+
+        Rules run first (see :mod:`.compliance_pipeline`); ``response`` may carry its
+        verdict tag (``<request_fully_accepted/>`` / ``<rejected/>``).
+        """
+        from aflab.classifiers.local.compliance_pipeline import score_responses
+
+        (scored,) = score_responses(self, [request], [response])
+        return {**scored.proba, "label": scored.label, "rule": scored.rule,
+                "rationale": scored.rationale}
 
 
 @lru_cache(maxsize=None)
 def _load(name: str) -> Head:
-    return load_head(head_dir() / f"{name}.json")
+    from aflab.classifiers.local.user_heads import load_any_head
+
+    return load_any_head(head_dir() / f"{name}.json")  # type: ignore[return-value]
 
 
 def load_local_classifier(name: str) -> LocalClassifier:
-    """The shipped classifier ``name`` (a head name or an alias such as ``af-local``)."""
+    """The shipped classifier ``name`` (a head name or an alias such as ``af-local``),
+    or a head file written by ``aflab classifiers train --labels`` (a path ending .json)."""
+    if name.endswith(".json"):
+        from aflab.classifiers.local.user_heads import load_any_head
+
+        return LocalClassifier(load_any_head(name), name=name)  # type: ignore[arg-type]
     return LocalClassifier(_load(resolve_name(name)), name=name)

@@ -89,7 +89,7 @@ def write_reliability_plot(calibration: dict[str, Any], path: str | Path, title:
 
 def _infer_task(classifier: Any, task: str | None) -> str:
     local = classifier if isinstance(classifier, LocalClassifier) else None
-    if isinstance(classifier, CascadeClassifier):
+    if isinstance(getattr(classifier, "local", None), LocalClassifier):  # cascade, active
         local = classifier.local
     if task is None:
         if local is None:

@@ -53,8 +53,8 @@ __all__ = [
     "normalise_text",
 ]
 
-FeatureKind = Literal["lexical", "minilm"]
-FEATURE_KINDS: tuple[str, ...] = ("lexical", "minilm")
+FeatureKind = Literal["lexical", "minilm", "pair-lexical", "aw-lexical"]
+FEATURE_KINDS: tuple[str, ...] = ("lexical", "minilm", "pair-lexical", "aw-lexical")
 INSTALL_HINT = "pip install 'aflab[classifiers]'"
 
 #: Columns of each of the two hashed blocks (word n-grams, char n-grams).
@@ -217,4 +217,12 @@ def featurize(kind: str, texts: Sequence[str]) -> Any:
         return lexical_features(texts)
     if kind == "minilm":
         return minilm_features(texts)
-    raise AflabUsageError(f"feature kind {kind!r}; use {' or '.join(FEATURE_KINDS)}")
+    if kind == "pair-lexical":  # compliance (request, response) pairs, helpful-only
+        from aflab.classifiers.local.compliance_features import pair_lexical_features
+
+        return pair_lexical_features(texts)
+    if kind == "aw-lexical":  # animal-welfare compliance: lexical + welfare cues
+        from aflab.classifiers.local.compliance_features import aw_lexical_features
+
+        return aw_lexical_features(texts)
+    raise AflabUsageError(f"feature kind {kind!r}; use {', '.join(FEATURE_KINDS)}")

@@ -94,15 +94,20 @@ class _CountingModel:
 
 
 def _local_predictions(clf: LocalClassifier, rows: list[LabelledRow]) -> Predictions:
+    if clf.task == "compliance":  # rules first, then the head (compliance_pipeline)
+        from aflab.classifiers.local.compliance_pipeline import score_responses
+
+        scored = score_responses(clf, [r.request for r in rows], [r.output for r in rows])
+        pos = np.array([s.complied for s in scored], dtype=float)
+        labels = [s.label for s in scored]
+        rules = sum(s.rule is not None for s in scored)
+        return Predictions(pos, np.array([s == "complied" for s in labels], dtype=bool), labels,
+                           clf.threshold, {"grader_calls": 0, "decided_by_rules": rules})
     texts = [row_text(r, clf.task) for r in rows]
     proba = clf.predict_proba(texts)
     pos = proba[:, clf.classes.index(clf.head.positive_class)]
-    if clf.task == "af":
-        pos = np.where([bool(r.scratchpad.strip()) for r in rows], pos, 0.0)
-        labels = None
-    else:
-        labels = [str(clf.classes[i]) for i in np.argmax(proba, axis=1)]
-    return Predictions(pos, pos >= clf.threshold, labels, clf.threshold, {"grader_calls": 0})
+    pos = np.where([bool(r.scratchpad.strip()) for r in rows], pos, 0.0)
+    return Predictions(pos, pos >= clf.threshold, None, clf.threshold, {"grader_calls": 0})
 
 
 class JudgeClassifier:
@@ -232,14 +237,24 @@ def resolve_classifier(
             )
         judge = JudgeClassifier(model_name, votes=votes)
         return CascadeClassifier(load_local_classifier(local_name), judge, band)
-    if spec in LOCAL_NAMES or spec in ALIASES:
+    if spec.startswith("active:"):  # judge labels in the band refit the head (.active)
+        from aflab.classifiers.local.active import ActiveCascade
+
+        local_name, plus, model_name = spec[len("active:"):].partition("+")
+        if not plus or not local_name or not model_name:
+            raise AflabUsageError(
+                f"--classifier {spec!r}: use active:LOCAL+MODEL, e.g. active:af-local+openai/gpt-4o"
+            )
+        judge = JudgeClassifier(model_name, votes=votes)
+        return ActiveCascade(load_local_classifier(local_name), judge, band)  # type: ignore
+    if spec in LOCAL_NAMES or spec in ALIASES or spec.endswith(".json"):
         return load_local_classifier(spec)
     if "/" in spec:
         return JudgeClassifier(spec, votes=votes)
     known = ", ".join((*LOCAL_NAMES, *ALIASES))
     raise AflabUsageError(
         f"--classifier {spec!r}: use a local classifier ({known}), an Inspect model name "
-        "(provider/model), or cascade:LOCAL+MODEL"
+        "(provider/model), a head file (PATH.json), cascade:LOCAL+MODEL or active:LOCAL+MODEL"
     )
 
 
