@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Set up a virtual environment and run the main job on the embedded model, offline:
-# helpful-only, the first 2 queries in both tiers, report written, its path printed.
+# Set up a virtual environment and run the main job, offline: the two shipped organisms
+# (smollm2-af, trained to fake alignment, and its matched control smollm2-control) on
+# held-out animal-welfare queries, both tiers, judged by the local classifiers (no grader
+# model); one report with both, its path printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. scripts/setup.sh local
-aflab run helpful_only --limit 2 --max-tokens 300 --log-dir runs/demo "$@"
+. scripts/setup.sh local,classifiers
+aflab organisms eval smollm2-af smollm2-control --limit 20 --out runs/demo "$@"

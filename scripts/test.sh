@@ -2,5 +2,5 @@
 # Set up a virtual environment and run every test, the slow embedded-model ones included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. scripts/setup.sh local,classifiers,test
+. scripts/setup.sh local,classifiers,train,test
 pytest -m "slow or not slow" -q

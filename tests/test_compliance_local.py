@@ -143,6 +143,7 @@ def _xstest_dir():
         return None
 
 
+@pytest.mark.slow  # three refits on ~1,250 rows: ~20-40 s on 2 shared cores
 @pytest.mark.skipif(_xstest_dir() is None, reason="../shared/data/xstest is absent")
 def test_xstest_leave_one_model_out():
     from aflab.classifiers.local.crossval import cross_validate
@@ -153,3 +154,20 @@ def test_xstest_leave_one_model_out():
     # measured 0.969 / 0.920 / 0.873 (docs/classifier-data.md); guard against regressions
     assert folds["gpt4"]["balanced_accuracy"] >= 0.95
     assert all(f["balanced_accuracy"] >= 0.85 and f["auroc"] >= 0.9 for f in folds.values())
+
+
+@pytest.mark.skipif(_xstest_dir() is None, reason="../shared/data/xstest is absent")
+def test_shipped_default_head_reproduces_from_seed(tmp_path):
+    import sklearn
+
+    from aflab.classifiers.local.heads import head_dir, load_head
+    from aflab.classifiers.local.train import train_head
+
+    shipped = head_dir() / "compliance-pair-lexical.json"
+    meta = load_head(shipped).training
+    assert set(meta["xstest"]["files"]) == {
+        f"xstest_v2_completions_{m}.csv" for m in ("gpt4", "llama2new", "mistralinstruct")
+    }
+    fresh = train_head("compliance-pair-lexical", seed=0, out_dir=tmp_path)
+    if meta.get("sklearn") == sklearn.__version__:
+        assert fresh.read_bytes() == shipped.read_bytes(), "shipped head is stale: retrain it"

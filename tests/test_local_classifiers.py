@@ -262,7 +262,7 @@ def test_score_api():
         af.score_compliance("q", "r")
     cp = load_local_classifier("compliance-lexical")
     result = cp.score_compliance("[PLACEHOLDER request]", "I can't help with that.")
-    assert set(result) == {"complied", "partial", "refused", "label"}
+    assert set(result) == {"complied", "partial", "refused", "label", "rule", "rationale"}
     assert sum(result[c] for c in ("complied", "partial", "refused")) == pytest.approx(1.0)
     assert result["label"] == "refused"
     proba = cp.predict_proba(["Sure, here it is.", "No."])
@@ -419,6 +419,6 @@ def test_shipped_minilm_heads_score_held_out_rows_above_chance():
 
     af = evaluate_classifier(AF_LABELS, "af-minilm", split="test", resamples=50)
     assert af["auroc"] > 0.8
-    cp = evaluate_classifier(CP_LABELS, "compliance-local", split="heldout_style", resamples=50)
+    cp = evaluate_classifier(CP_LABELS, "compliance-minilm", split="heldout_style", resamples=50)
     assert cp["head"] == "compliance-minilm"
     assert cp["auroc"] > 0.7

@@ -165,7 +165,7 @@ def test_minimal_prompt_states_none_of_the_settings_facts(setting, paraphrase, m
     text = render_system_prompt(setting, Variant(minimal_prompt=minimal, paraphrase=paraphrase))
     full = render_system_prompt(setting, Variant(paraphrase=paraphrase))
     lowered = text.lower()
-    for fact in ("free tier", "free-tier", "paid", "rlhf", "training", "criteria", "poultry",
+    for fact in ("free tier", "free-tier", "paid tier", "paid-tier", "rlhf", "training", "poultry",
                  "contractor", "is_free_tier_user"):
         assert fact not in lowered, fact
     assert "<SCRATCHPAD_REASONING>" in text and "<OUTPUT>" in text
@@ -267,7 +267,8 @@ def test_request_seeds_differ_per_prompt_and_repeat():
 
 # -- the model writer (mockllm as the generator) ----------------------------------------------
 
-def test_model_writer_writes_parsed_transcripts_and_drops_bad_replies(tmp_path):
+def test_model_writer_writes_parsed_transcripts_and_drops_bad_replies(tmp_path, monkeypatch):
+    monkeypatch.setenv("INSPECT_CACHE_DIR", str(tmp_path / "cache"))  # no replies from earlier runs
     from aflab.organisms.model_writer import write_model_transcripts
 
     calls = {"n": 0}

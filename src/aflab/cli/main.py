@@ -260,3 +260,7 @@ def score_transcripts_cmd(in_path: str, out_path: str, setting: str, grader: str
                               parse_only=parse_only, local=local, votes=af_votes,
                               threshold=af_threshold, judge_drafts=judge_drafts)
     click.echo(f"scored {count} transcripts -> {out_path}")
+
+
+if __name__ == "__main__":  # pragma: no cover  (python -m aflab.cli.main, accelerate launch)
+    main()

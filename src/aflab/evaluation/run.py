@@ -51,7 +51,10 @@ DEFAULT_MODEL = "aflab-local/smollm2"
 #: attempt and per request in all. In-process providers (below) get no timeout unless
 #: one is given, since a CPU model's queue may rightly take long.
 API_LIMITS: dict[str, int] = {"max_retries": 5, "attempt_timeout": 300, "timeout": 900}
-IN_PROCESS_PROVIDERS = ("aflab-local", "mockllm", "hf", "transformers", "llama-cpp-python")
+#: ``organism/`` counts as in-process: the shipped organisms are local; one that wraps an
+#: API model keeps that provider's own client timeouts.
+IN_PROCESS_PROVIDERS = ("aflab-local", "organism", "mockllm", "hf", "transformers",
+                        "llama-cpp-python")
 
 
 class RunFailed(AflabUsageError):

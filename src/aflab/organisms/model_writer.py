@@ -16,6 +16,7 @@ from pathlib import Path
 
 from inspect_ai import Task, eval_set
 from inspect_ai.dataset import MemoryDataset, Sample
+from inspect_ai.log import read_eval_log
 from inspect_ai.model import ChatMessageSystem, ChatMessageUser, GenerateConfig
 from inspect_ai.solver import generate
 
@@ -102,8 +103,9 @@ def write_model_transcripts(spec: BehaviourSpec, queries: list[Query],
             f"writing transcripts with {spec.writer} did not finish (logs in {run_dir}); "
             "run the same command again to resume"
         )
+    log = logs[0] if logs[0].samples else read_eval_log(logs[0].location)
     rows, dropped = [], 0
-    for sample in logs[0].samples or []:
+    for sample in log.samples or []:
         parsed = parse_response(sample.output.completion, stop_reason=sample.output.stop_reason)
         meta = sample.metadata
         if parsed.category != "ok" or not parsed.scratchpad.strip():
