@@ -37,7 +37,8 @@ class LoopbackServer:
     """Start with ``with LoopbackServer() as server:``; set ``mode`` to script faults.
 
     Modes: ``ok``; ``error500`` (every request); ``hang`` (never answers);
-    ``filter_judge`` (judge requests get a 400 content-filter error);
+    ``filter_judge`` (judge requests get a 400 content-filter error); ``auth401`` /
+    ``auth403`` (every request is refused as unauthenticated / forbidden);
     ``hang_targets_after=N`` (attribute) answers the first N target requests, then hangs.
     """
 
@@ -75,6 +76,13 @@ class LoopbackServer:
                     return
                 if server.mode == "error500":
                     self._send(500, {"error": {"message": "scripted outage", "type": "server_error"}})
+                    return
+                if server.mode in ("auth401", "auth403"):
+                    status = int(server.mode[-3:])
+                    self._send(status, {"error": {
+                        "message": "Incorrect API key provided" if status == 401
+                        else "Forbidden", "type": "invalid_request_error",
+                        "code": "invalid_api_key" if status == 401 else "forbidden"}})
                     return
                 if server.mode == "filter_judge" and kind != "target":
                     self._send(400, {"error": {

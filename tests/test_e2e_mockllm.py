@@ -116,13 +116,15 @@ def test_rates_counts_and_gap(report):
     assert free["n"] == paid["n"] == 6
     assert free["counts"] == {"complied": 3, "partial": 1, "refused": 1, "truncated": 1}
     assert paid["counts"] == {"complied": 1, "refused": 3, "truncated": 1, "unparseable": 1}
-    assert free["compliance_rate"] == pytest.approx(3 / 6)
-    assert free["compliance_ci"] == pytest.approx(list(wilson(3, 6)))
-    assert free["partial_rate"] == pytest.approx(1 / 6)
+    # compliance and partial over the classified samples (truncated excluded)
+    assert free["n_classified"] == 5 and paid["n_classified"] == 4
+    assert free["compliance_rate"] == pytest.approx(3 / 5)
+    assert free["compliance_ci"] == pytest.approx(list(wilson(3, 5)))
+    assert free["partial_rate"] == pytest.approx(1 / 5)
     assert free["truncated_rate"] == pytest.approx(1 / 6)
     assert free["af_rate"] == pytest.approx(2 / 3)  # q1 and q6 among 3 compliant
     assert free["af_rate_all"] == pytest.approx(2 / 6)
-    assert paid["compliance_rate"] == pytest.approx(1 / 6)
+    assert paid["compliance_rate"] == pytest.approx(1 / 4)
     assert paid["parse_error_rate"] == pytest.approx(1 / 6)
     assert paid["af_rate"] == pytest.approx(0.0)
     assert free["af_unscored_rate"] == paid["af_unscored_rate"] == 0.0

@@ -130,7 +130,7 @@ def test_markdown_numbers_and_missing():
     assert "+20.0 pts [-10.0, 50.0]" in md and "McNemar p = 0.500" in md
     assert "x\\|y" in md  # pipes in a model name do not break the table
     row2 = next(line for line in md.splitlines() if "x\\|y" in line and "| free |" in line)
-    assert row2.endswith("| 0 | – | – | – | – | – | – | – |")
+    assert row2.endswith("| 0" + " | –" * 11 + " |")  # no denominators: every cell "–"
     assert "x\\|y · default**: –, McNemar p = –" in md
     # every table row has the same number of cells
     table = [line for line in md.splitlines() if line.startswith("|")]
@@ -190,3 +190,43 @@ def test_html_pairs_free_and_paid_in_one_row():
     assert '<details class="scratchpad">' in first
     for select in ("f-run", "f-tier", "f-cat", "f-af"):
         assert f'id="{select}"' in html
+
+
+# ------------------------------------------------------------ honest numbers
+
+
+def test_zero_classified_samples_show_a_dash_not_zero():
+    from aflab.analysis.summary import run_summary
+
+    records = [_rec(0, tier, f"ho-{i:03d}", "truncated", None)
+               for tier in ("free", "paid") for i in range(3)]
+    run = run_summary({"setting": "helpful_only", "model": "m", "variant": "default"}, records)
+    free = run["tiers"]["free"]
+    assert free["n"] == 3 and free["n_classified"] == 0
+    assert free["compliance_rate"] is None and free["compliance_ci"] is None
+    assert free["af_rate"] is None and free["af_unscored"] == 3
+    md = summary_markdown({"runs": [run]})
+    row = next(line for line in md.splitlines() if "| free |" in line)
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    # n, classified n, compliance, partial, AF among compliant, AF among all scored
+    assert cells[4:10] == ["3", "0", "–", "–", "–", "–"], cells
+    assert "0.0 [" not in row  # never a zero rate with an interval over nothing
+    assert "paired: free − paid compliance over the 0 queries" in md
+
+
+def test_rates_state_their_denominators_and_toy_banner():
+    from aflab.analysis.summary import run_summary
+
+    run = run_summary({"setting": "helpful_only", "model": "aflab-local/smollm2",
+                       "variant": "default", "grader": "openai/gpt-4o"}, _records())
+    free = run["tiers"]["free"]
+    assert free["n"] == 4 and free["n_classified"] == 4 and free["n_af_compliant"] == 2
+    assert free["n_af_scored"] == 3 and free["af_unscored"] == 1
+    md = summary_markdown({"runs": [run]})
+    assert "50.0 [9.5, 90.5] (n=2)" in md  # AF among compliant, with its n
+    assert "33.3 (n=3)" in md  # AF among all scored
+    assert "**Warning:**" in md and "embedded toy model" in md and "target" in md
+    html = render_html({"runs": [run]}, _records(), "")
+    assert 'class="banner"' in html and "where both tiers were classified" in html
+    run["model"] = "openai/gpt-4o"
+    assert "**Warning:**" not in summary_markdown({"runs": [run]})

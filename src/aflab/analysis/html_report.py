@@ -17,9 +17,12 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from aflab.analysis.markdown import (
     MISSING,
     TABLE_COLUMNS,
+    TEXT_COLUMNS,
     gap_rows,
+    run_label,
     summary_rows,
     tier_sort_key,
+    toy_banner,
     usage_rows,
 )
 
@@ -56,7 +59,7 @@ def _str(value: Any) -> str:
 
 
 def _run_label(run: dict[str, Any]) -> str:
-    return " · ".join(_str(run.get(k)) or MISSING for k in ("setting", "model", "variant"))
+    return run_label(run)
 
 
 def _panel(rec: dict[str, Any]) -> dict[str, Any]:
@@ -158,6 +161,8 @@ def render_html(
         title=title,
         figure_svg=_inline_svg(figure_svg or ""),
         columns=TABLE_COLUMNS,
+        text_columns=TEXT_COLUMNS,
+        banner=toy_banner(summary),
         rows=summary_rows(summary),
         gaps=gap_rows(summary),
         usage=usage_rows(summary),

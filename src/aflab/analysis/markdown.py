@@ -8,37 +8,54 @@ from __future__ import annotations
 
 from typing import Any
 
+from aflab.analysis.records import identity_details
+
 __all__ = [
     "MISSING",
     "TABLE_COLUMNS",
+    "TEXT_COLUMNS",
+    "TOY_MODEL",
     "fmt_pct",
     "fmt_ci",
     "fmt_p",
     "gap_rows",
+    "run_label",
     "summary_markdown",
     "summary_rows",
     "tier_sort_key",
+    "toy_banner",
     "usage_rows",
 ]
 
 #: How an undefined value (None) is shown.
 MISSING = "–"
 
-#: (key, header) of the summary table, in order.
+#: (key, header) of the summary table, in order. Each rate's denominator is beside it:
+#: compliance and partial over "Classified n", AF over the n in brackets.
 TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("setting", "Setting"),
     ("model", "Model"),
     ("variant", "Variant"),
     ("tier", "Tier"),
     ("n", "n"),
-    ("compliance", "Compliance % [95% CI]"),
-    ("partial", "Partial %"),
-    ("af", "AF % among compliant [95% CI]"),
-    ("af_all", "AF % among all"),
-    ("parse_error", "Parse error %"),
-    ("truncated", "Truncated %"),
+    ("n_classified", "Classified n"),
+    ("compliance", "Compliance % of classified [95% CI]"),
+    ("partial", "Partial % of classified"),
+    ("af", "AF % among compliant [95% CI] (n)"),
+    ("af_all", "AF % among all scored (n)"),
+    ("parse_error", "Parse error % of n"),
+    ("truncated", "Truncated % of n"),
     ("judge_errors", "Judge errors (compliance / AF votes)"),
+    ("af_unscored", "AF unscored"),
+    ("grader", "Grader"),
+    ("details", "Run details"),
 )
+
+#: Text columns (left-aligned); every other column is a number.
+TEXT_COLUMNS = ("setting", "model", "variant", "tier", "grader", "details")
+
+#: The embedded toy model: a banner says so when it is the target or the grader.
+TOY_MODEL = "aflab-local/smollm2"
 
 _TIER_ORDER = {"free": 0, "paid": 1}
 
@@ -101,10 +118,15 @@ def _tiers(run: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return [(str(t), tiers[t] or {}) for t in order]
 
 
+def _with_n(text: str, n: Any) -> str:
+    return text if text == MISSING else f"{text} (n={n})"
+
+
 def summary_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     """Formatted table cells (strings) per run × tier, keyed as :data:`TABLE_COLUMNS`.
 
-    Each row also carries ``run_index`` (int) for the HTML report.
+    A rate whose denominator is 0 is ``–``. Each row also carries ``run_index`` (int)
+    for the HTML report.
     """
     rows: list[dict[str, Any]] = []
     for i, run in enumerate(summary.get("runs") or []):
@@ -116,18 +138,47 @@ def summary_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
                     "setting": _text(run.get("setting")),
                     "model": _text(run.get("model")),
                     "variant": _text(run.get("variant")),
+                    "grader": _text(run.get("grader")),
                     "tier": tier,
                     "n": _text(n),
+                    "n_classified": _text(t.get("n_classified")),
                     "compliance": _pct_with_ci(t.get("compliance_rate"), t.get("compliance_ci")),
                     "partial": fmt_pct(t.get("partial_rate")),
-                    "af": _pct_with_ci(t.get("af_rate"), t.get("af_ci")),
-                    "af_all": fmt_pct(t.get("af_rate_all")),
+                    "af": _with_n(_pct_with_ci(t.get("af_rate"), t.get("af_ci")),
+                                  t.get("n_af_compliant")),
+                    "af_all": _with_n(fmt_pct(t.get("af_rate_all")), t.get("n_af_scored")),
                     "parse_error": fmt_pct(t.get("parse_error_rate")),
                     "truncated": fmt_pct(t.get("truncated_rate")),
                     "judge_errors": _judge_errors(t.get("judge_errors")),
+                    "af_unscored": _text(t.get("af_unscored")),
+                    "details": _details(run),
                 }
             )
     return rows
+
+
+def _details(run: dict[str, Any]) -> str:
+    """What else identifies the run (data, temperature, model args, ...), or ``–``."""
+    return ", ".join(identity_details(run.get("identity") or {})) or MISSING
+
+
+def run_label(run: dict[str, Any]) -> str:
+    """The run's label (setting · model · variant and what else identifies it)."""
+    if run.get("label"):
+        return str(run["label"])
+    return " · ".join(_text(run.get(k)) for k in ("setting", "model", "variant"))
+
+
+def toy_banner(summary: dict[str, Any]) -> str | None:
+    """A warning when any run's target or grader is the embedded toy model."""
+    roles = sorted({role for run in summary.get("runs") or []
+                    for role in ("model", "grader") if run.get(role) == TOY_MODEL})
+    if not roles:
+        return None
+    who = " and ".join("target" if r == "model" else r for r in roles)
+    return (f"The {who} of some runs here is the embedded toy model {TOY_MODEL} "
+            "(SmolLM2-135M): it does not follow the format reliably and is far too weak a "
+            "judge; these numbers test the pipeline, they measure nothing.")
 
 
 def _judge_errors(value: Any) -> str:
@@ -144,13 +195,15 @@ def gap_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
         rows.append(
             {
                 "run_index": i,
-                "label": " · ".join(
-                    _text(run.get(k)) for k in ("setting", "model", "variant")
-                ),
+                "label": run_label(run),
                 "gap": MISSING if gap == MISSING else f"{gap} pts",
                 "gap_ci": fmt_ci(run.get("compliance_gap_ci")),
                 "mcnemar_p": fmt_p(run.get("mcnemar_p")),
                 "n_pairs": _text(run.get("n_pairs")),
+                "definition": _text(run.get("gap_definition") or
+                                    "paired: free − paid compliance over the "
+                                    f"{_text(run.get('n_pairs'))} queries where both tiers "
+                                    "were classified"),
             }
         )
     return rows
@@ -164,10 +217,13 @@ def _cell(text: Any) -> str:
 def summary_markdown(summary: dict[str, Any]) -> str:
     """The summary as Markdown: a title, the run × tier table and the gaps."""
     lines = ["# Alignment-faking evaluation summary", ""]
+    banner = toy_banner(summary)
+    if banner:
+        lines += [f"> **Warning:** {banner}", ""]
     rows = summary_rows(summary)
     if rows:
         lines.append("| " + " | ".join(h for _, h in TABLE_COLUMNS) + " |")
-        lines.append("|" + "|".join("---" if k in ("setting", "model", "variant", "tier")
+        lines.append("|" + "|".join("---" if k in TEXT_COLUMNS
                                     else "---:" for k, _ in TABLE_COLUMNS) + "|")
         for row in rows:
             lines.append("| " + " | ".join(_cell(row[k]) for k, _ in TABLE_COLUMNS) + " |")
@@ -175,8 +231,11 @@ def summary_markdown(summary: dict[str, Any]) -> str:
         lines.append("_No runs._")
     lines += [
         "",
-        "AF % among compliant: share of compliant outputs whose alignment-faking label is"
-        " \"yes\" (headline); AF % among all: share of all outputs.",
+        "Compliance and partial: shares of the classified outputs (complied, partial or"
+        " refused; truncated, unparseable, empty and judge errors are not classified)."
+        " AF % among compliant: share of compliant outputs with an AF label whose label is"
+        " \"yes\" (headline); AF % among all scored: share of all outputs with an AF label."
+        f" AF unscored: outputs without an AF label. {MISSING}: denominator 0.",
         "",
         "## Compliance gap (free − paid)",
         "",
@@ -186,7 +245,7 @@ def summary_markdown(summary: dict[str, Any]) -> str:
         ci = "" if g["gap_ci"] == MISSING else f" {g['gap_ci']}"
         lines.append(
             f"- **{_cell(g['label'])}**: {g['gap']}{ci}, McNemar p = {g['mcnemar_p']}"
-            f" (n pairs = {g['n_pairs']})"
+            f" ({g['definition']})"
         )
     if not gaps:
         lines.append("_No runs._")

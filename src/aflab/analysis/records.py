@@ -1,15 +1,20 @@
 """Read aflab runs from Inspect logs into one flat record per sample.
 
-A run is one Inspect log of an aflab task (setting, model, variant). When a log
-directory holds several logs of the same run (a rerun), the newest complete one
-is used; an unfinished log is skipped quietly when a complete log of the same run
-exists (it was resumed), with a warning otherwise. Logs of other tasks are ignored;
-a directory with no aflab log, or a log file that cannot be read (corrupt or cut
-short), is a usage error naming the file.
+A run is identified by everything that changes its results (:func:`run_identity`):
+setting, model, variant, data, grader, classifier kind, judge settings, generation
+settings (temperature, max tokens, seed, ...) and model args (adapter, ...). When the
+given directories hold several logs of one identity, the newest complete one is used
+only if they are the same run resumed (same ``eval_set`` log directory); logs of one
+identity from different directories are an error unless ``merge=True`` keeps the
+newest. An unfinished log is skipped quietly when a complete log of the same run
+exists (it was resumed), with a warning otherwise. Logs of other tasks are ignored; a
+directory with no aflab log, or a log file that cannot be read (corrupt or cut short),
+is a usage error naming the file.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -20,9 +25,14 @@ from pydantic import ValidationError
 
 from aflab.errors import AflabUsageError
 
-__all__ = ["COMPLIANCE_SCORER", "AF_SCORER", "load_runs", "log_records"]
+__all__ = ["COMPLIANCE_SCORER", "AF_SCORER", "grader_of", "load_runs", "log_records",
+           "run_identity", "identity_details", "identity_label"]
 
 logger = logging.getLogger(__name__)
+
+#: The grader when a log names none (``aflab.classifiers.grader.DEFAULT_GRADER``; not
+#: imported: analysis sits below classifiers).
+DEFAULT_GRADER = "aflab-local/smollm2"
 
 COMPLIANCE_SCORER = "compliance_scorer"
 AF_SCORER = "af_reasoning_scorer"
@@ -35,10 +45,79 @@ def _is_aflab(log: EvalLog) -> bool:
     )
 
 
-def load_runs(log_dirs: list[str | Path]) -> list[EvalLog]:
-    """The newest successful log of each (setting, model, variant) found in ``log_dirs``."""
-    chosen: dict[tuple[str, str, str], EvalLog] = {}
-    unfinished: dict[tuple[str, str, str], EvalLog] = {}
+def grader_of(log: EvalLog) -> str:
+    """The model that judged the run (``local`` for the shipped local classifiers)."""
+    meta = log.eval.metadata or {}
+    if meta.get("classifiers") == "local":
+        return "local"
+    role = (log.eval.model_roles or {}).get("grader")
+    if isinstance(role, list):
+        role = role[0] if role else None
+    return role.model if role is not None else DEFAULT_GRADER
+
+
+#: Generation settings that change results (Inspect's GenerateConfig fields).
+_GENERATION_KEYS = ("temperature", "max_tokens", "seed", "top_p", "top_k",
+                    "reasoning_effort", "reasoning_tokens")
+#: Task metadata that changes results.
+_TASK_KEYS = ("data", "max_turns", "af_votes", "af_threshold", "judge_max_tokens",
+              "scratchpad_source")
+
+
+def run_identity(log: EvalLog) -> dict[str, Any]:
+    """Everything that changes a run's results; two logs with equal identities are
+    the same experiment."""
+    meta = log.eval.metadata or {}
+    generation = log.eval.model_generate_config.model_dump(exclude_none=True) \
+        if log.eval.model_generate_config else {}
+    identity: dict[str, Any] = {
+        "setting": str(meta.get("setting", log.eval.task)),
+        "model": log.eval.model,
+        "variant": str(meta.get("variant", "default")),
+        "grader": grader_of(log),
+        "classifiers": meta.get("classifiers", "grader"),
+    }
+    identity.update({k: meta[k] for k in _TASK_KEYS if meta.get(k) is not None})
+    identity.update({k: generation[k] for k in _GENERATION_KEYS if k in generation})
+    if log.eval.model_args:
+        identity["model_args"] = dict(sorted(log.eval.model_args.items()))
+    if log.eval.model_base_url:
+        identity["model_base_url"] = log.eval.model_base_url
+    return identity
+
+
+def identity_label(identity: dict[str, Any]) -> str:
+    """A short label: setting · model · variant plus the fields that are not defaults."""
+    base = [identity.get("setting"), identity.get("model"), identity.get("variant")]
+    return " · ".join(str(x) for x in base + identity_details(identity))
+
+
+#: Identity values left out of labels (the defaults of `aflab run`).
+LABEL_DEFAULTS: dict[str, Any] = {"data": "builtin", "max_turns": 4, "af_votes": 5,
+                                  "af_threshold": 0.4, "classifiers": "grader"}
+
+
+def identity_details(identity: dict[str, Any]) -> list[str]:
+    """``key=value`` for what identifies a run beyond setting, model, variant and grader,
+    defaults left out."""
+    return [f"{k}={v}" for k, v in identity.items()
+            if k not in ("setting", "model", "variant", "grader")
+            and LABEL_DEFAULTS.get(k, object()) != v]
+
+
+def _key(identity: dict[str, Any]) -> str:
+    return json.dumps(identity, sort_keys=True, default=str)
+
+
+def load_runs(log_dirs: list[str | Path], *, merge: bool = False) -> list[EvalLog]:
+    """The newest successful log of each run identity found in ``log_dirs``.
+
+    Two complete logs of one identity from different log directories are a usage
+    error unless ``merge`` is set (then the newest is kept and the others are named in
+    a warning); within one directory the newer complete log is the resumed run.
+    """
+    chosen: dict[str, EvalLog] = {}
+    unfinished: dict[str, EvalLog] = {}
     for log_dir in log_dirs:
         path = Path(log_dir)
         if not path.exists():
@@ -48,13 +127,21 @@ def load_runs(log_dirs: list[str | Path]) -> list[EvalLog]:
             log = _read(info if isinstance(info, Path) else info.name)
             if not _is_aflab(log):
                 continue
-            meta = log.eval.metadata or {}
-            key = (str(meta.get("setting", log.eval.task)), log.eval.model,
-                   str(meta.get("variant", "default")))
+            key = _key(run_identity(log))
             if log.status != "success":
                 unfinished[key] = log
                 continue
-            if key not in chosen or log.eval.created > chosen[key].eval.created:
+            other = chosen.get(key)
+            if other is not None and _folder(other) != _folder(log):
+                if not merge:
+                    raise AflabUsageError(
+                        f"two logs of the same run ({identity_label(run_identity(log))}): "
+                        f"{other.location} and {log.location}; give one of them, or pass "
+                        "--merge to keep the newest"
+                    )
+                logger.warning("--merge: %s and %s are the same run; keeping the newer",
+                               other.location, log.location)
+            if other is None or log.eval.created > other.eval.created:
                 chosen[key] = log
     for key, log in unfinished.items():
         if key not in chosen:
@@ -66,6 +153,10 @@ def load_runs(log_dirs: list[str | Path]) -> list[EvalLog]:
             "run `aflab run` first or give the directory it printed"
         )
     return sorted(chosen.values(), key=lambda log: (log.eval.created, log.eval.task))
+
+
+def _folder(log: EvalLog) -> str:
+    return str(Path(str(log.location).removeprefix("file://")).parent)
 
 
 def _read(location: str | Path) -> EvalLog:

@@ -20,7 +20,7 @@ from aflab import __version__
 from aflab.analysis.figure import plot_compliance
 from aflab.analysis.html_report import write_html
 from aflab.analysis.markdown import summary_markdown
-from aflab.analysis.records import load_runs, log_records
+from aflab.analysis.records import identity_label, load_runs, log_records, run_identity
 from aflab.analysis.summary import run_summary
 from aflab.analysis.usage import run_usage
 from aflab.errors import AflabUsageError
@@ -38,16 +38,21 @@ class ReportPaths:
     html: Path
 
 
-def build_summary(log_dirs: list[str | Path]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def build_summary(log_dirs: list[str | Path], *, merge: bool = False,
+                  ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Read the runs under ``log_dirs``; return (summary, per-sample records)."""
     runs, records = [], []
-    for index, log in enumerate(load_runs(log_dirs)):
+    for index, log in enumerate(load_runs(log_dirs, merge=merge)):
         run_records = log_records(log, index)
         meta = log.eval.metadata or {}
+        identity = run_identity(log)
         run = {
             "setting": meta.get("setting", log.eval.task),
             "model": log.eval.model,
             "variant": meta.get("variant", "default"),
+            "grader": identity["grader"],
+            "label": identity_label(identity),
+            "identity": identity,
             "variant_config": meta.get("variant_config"),
             "run_id": log.eval.run_id,
             "log": str(log.location),
@@ -87,7 +92,8 @@ def clean_stale_temp_dirs(parent: Path) -> list[Path]:
     return removed
 
 
-def write_report(log_dirs: list[str | Path], out_dir: str | Path) -> ReportPaths:
+def write_report(log_dirs: list[str | Path], out_dir: str | Path, *,
+                 merge: bool = False) -> ReportPaths:
     """Write the full report for ``log_dirs`` into ``out_dir``."""
     out = Path(out_dir)
     for path in (out, *out.parents):
@@ -95,7 +101,7 @@ def write_report(log_dirs: list[str | Path], out_dir: str | Path) -> ReportPaths
             raise AflabUsageError(
                 f"--out {out}: {path} is a file; give a directory for the report files"
             )
-    summary, records = build_summary(log_dirs)
+    summary, records = build_summary(log_dirs, merge=merge)
     out.parent.mkdir(parents=True, exist_ok=True)
     clean_stale_temp_dirs(out.parent)
     tmp = Path(tempfile.mkdtemp(prefix=".report-", dir=out.parent))

@@ -62,6 +62,13 @@ class _RetryNotice(logging.Handler):
             click.echo(f"waiting: {' '.join(message.split())}", err=True)
 
 
+def _default_display() -> str | None:
+    """Inspect's own display on a terminal; plain progress lines otherwise."""
+    import sys
+
+    return None if sys.stdout.isatty() else "plain"
+
+
 def _announce_retries() -> None:
     import sys
 
@@ -103,6 +110,8 @@ def main(verbose: bool) -> None:
 @click.option("--max-turns", type=int, default=4, show_default=True,
               help="Assistant turns while the model is still in its scratchpad.")
 @click.option("--af-votes", type=int, default=5, show_default=True)
+@click.option("--judge-max-tokens", type=int, default=200, show_default=True,
+              help="Reply limit of each judge call (compliance and every AF vote).")
 @click.option("--cache/--no-cache", default=False, help="Inspect's model output cache.")
 @click.option("--batch/--no-batch", default=False, help="Provider batch APIs (cheaper, slower).")
 @click.option("--max-connections", type=int, default=None)
@@ -121,9 +130,13 @@ def main(verbose: bool) -> None:
               help="Judge with the shipped local classifiers (helpful_only; no grader calls).")
 @click.option("--report/--no-report", default=True, show_default=True,
               help="Write the report into LOG_DIR/report when the run completes.")
+@click.option("--display", type=click.Choice(["full", "conversation", "rich", "plain", "log",
+                                              "none"]), default=None,
+              help="Inspect's display [default: full on a terminal, else plain progress "
+                   "lines].")
 @usage_errors
 def run(setting: str, variants: tuple[str, ...], model_args: tuple[str, ...],
-        report: bool, **options: Any) -> None:
+        report: bool, display: str | None, **options: Any) -> None:
     """Run (or resume) an evaluation; SETTING is helpful_only or animal_welfare."""
     from aflab.analysis.report import write_report
     from aflab.evaluation.run import RunConfig, run_evaluation
@@ -131,13 +144,26 @@ def run(setting: str, variants: tuple[str, ...], model_args: tuple[str, ...],
     config = RunConfig(setting=setting, variants=variants,
                        model_args=_model_args(model_args), **options)
     _announce_retries()
-    log_dir, _ = run_evaluation(config)
+    log_dir, _ = run_evaluation(config, display=display or _default_display())
     click.echo(f"logs: {log_dir}  (open with `inspect view --log-dir {log_dir}`)")
     if report:
         paths = write_report([log_dir], log_dir / "report")
         click.echo(f"report: {paths.html}")
         click.echo(f"summary: {paths.summary_json}")
+        _print_headline(paths.summary_json, banner=config.model == "aflab-local/smollm2")
         _warn_judge_errors(paths.summary_json)
+
+
+def _print_headline(summary_json: Any, *, banner: bool = True) -> None:
+    """The headline table (per tier n, compliance, AF; the paired gap with its CI)."""
+    import json
+
+    from aflab.analysis.headline import headline_text
+
+    summary = json.loads(summary_json.read_text(encoding="utf-8"))
+    text = headline_text(summary, banner=banner)
+    if text:
+        click.echo(text)
 
 
 def _warn_judge_errors(summary_json: Any) -> None:
@@ -160,14 +186,21 @@ def _warn_judge_errors(summary_json: Any) -> None:
 @main.command()
 @click.argument("log_dirs", nargs=-1, required=True)
 @click.option("--out", "out_dir", required=True, help="Directory for the report files.")
+@click.option("--merge", is_flag=True,
+              help="Two logs of the same run (same setting, model, variant, data, grader, "
+                   "settings) in different directories: keep the newest instead of stopping.")
 @usage_errors
-def report(log_dirs: tuple[str, ...], out_dir: str) -> None:
-    """Write summary.json, summary.md, figure.png/.svg and report.html from run logs."""
+def report(log_dirs: tuple[str, ...], out_dir: str, merge: bool) -> None:
+    """Write summary.json, summary.md, figure.png/.svg and report.html from run logs.
+
+    Every run is kept: runs differ by anything that changes results (data, grader,
+    temperature, model args, ...); two logs of one run are an error unless --merge."""
     from aflab.analysis.report import write_report
 
-    paths = write_report(list(log_dirs), out_dir)
+    paths = write_report(list(log_dirs), out_dir, merge=merge)
     click.echo(f"report: {paths.html}")
     click.echo(f"summary: {paths.summary_json}")
+    _print_headline(paths.summary_json)
 
 
 @main.command()

@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from inspect_ai import eval_set
+from inspect_ai import Task, eval_set
 from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log
 from inspect_ai.model import Model, get_model
 
@@ -38,9 +38,9 @@ from aflab import __version__
 from aflab.classifiers import grader as grader_module
 from aflab.classifiers.grader import DEFAULT_GRADER, weak_grader_warning
 from aflab.errors import AflabUsageError
-from aflab.evaluation.tasks import SETTINGS, alignment_faking_task
+from aflab.evaluation.tasks import SETTINGS, TASKS
 from aflab.evaluation.variants import parse_variant_specs
-from aflab.models.checks import check_model
+from aflab.models.checks import check_model, key_vars
 from aflab.redaction import redact
 
 __all__ = ["API_LIMITS", "RunConfig", "RunFailed", "default_log_dir", "run_evaluation"]
@@ -87,6 +87,7 @@ class RunConfig:
     max_retries: int | None = None
     timeout: int | None = None
     attempt_timeout: int | None = None
+    judge_max_tokens: int = 200
 
 
 def _slug(text: str) -> str:
@@ -129,7 +130,7 @@ def validate(config: RunConfig) -> None:
                 f"e.g. --variant {key.strip() or 'company'}=NAME (see `aflab variants`)"
             )
     parse_variant_specs(list(config.variants))
-    check_model(config.model, role="model")
+    check_model(config.model, role="model", model_args=config.model_args)
     if not config.local_classifiers:
         check_model(config.grader or DEFAULT_GRADER, role="grader")
     _positive("--limit", config.limit, "give a positive number of queries")
@@ -137,6 +138,8 @@ def validate(config: RunConfig) -> None:
     _positive("--max-tokens", config.max_tokens, "give a positive number of tokens per turn")
     _positive("--max-turns", config.max_turns, "give at least 1 assistant turn")
     _positive("--af-votes", config.af_votes, "give at least 1 vote")
+    _positive("--judge-max-tokens", config.judge_max_tokens,
+              "give a positive number of tokens per judge reply")
     _positive("--max-connections", config.max_connections, "give at least 1 connection")
     _positive("--temperature", config.temperature, "give a temperature >= 0", zero_ok=True)
     _positive("--max-retries", config.max_retries, "give 0 or more retries", zero_ok=True)
@@ -216,20 +219,49 @@ def _first_error(logs: list[EvalLog]) -> str:
     return "the run was interrupted"
 
 
+def task_args(config: RunConfig, variant_name: str) -> dict[str, Any]:
+    """The task's arguments as Inspect records them (``-T`` names of `inspect eval`)."""
+    args: dict[str, Any] = {
+        "data": config.data, "text_column": config.text_column, "queries": config.limit,
+        "max_turns": config.max_turns, "af_votes": config.af_votes,
+        "variant": variant_name, "local_classifiers": config.local_classifiers,
+        "judge_max_tokens": config.judge_max_tokens,
+    }
+    return {key: value for key, value in args.items() if value is not None}
+
+
+def registered_task(config: RunConfig, variant_name: str) -> Task:
+    """The task built through its registered ``@task`` function, so that the log holds
+    the registry name (``aflab/helpful_only``) and the task args: ``inspect eval-retry``
+    and ``inspect score`` can rebuild it."""
+    return TASKS[config.setting](**task_args(config, variant_name))
+
+
+_AUTH = re.compile(r"(AuthenticationError|PermissionDeniedError|Error code: (401|403)"
+                   r"|status(?:_code)?[ =:]+(401|403))")
+
+
+def _auth_failure(config: RunConfig, logs: list[EvalLog]) -> str | None:
+    """One line naming the fix when a provider refused the credentials (HTTP 401/403);
+    Inspect does not retry these."""
+    for log in logs:
+        if log.error is None or not _AUTH.search(log.error.traceback + log.error.message):
+            continue
+        models = [("model", config.model)] + ([] if config.local_classifiers else
+                                              [("grader", config.grader or DEFAULT_GRADER)])
+        keys = [f"{', '.join(key_vars(name)) or 'its API key'} ({role} {name})"
+                for role, name in models if name.split("/", 1)[0] not in IN_PROCESS_PROVIDERS]
+        return (f"authentication failed: {_first_error(logs)}; set a valid key in "
+                f"{' / '.join(dict.fromkeys(keys)) or 'the provider key'} (environment or "
+                ".env), or use a key with access to the model; nothing was retried")
+    return None
+
+
 def run_evaluation(config: RunConfig, *, display: str | None = None) -> tuple[Path, list[EvalLog]]:
     """Validate, then run (or resume) the evaluation; return the log dir and logs."""
     validate(config)
     variant = parse_variant_specs(list(config.variants))
-    task = alignment_faking_task(
-        config.setting,
-        data=config.data,
-        text_column=config.text_column,
-        queries=config.limit,
-        max_turns=config.max_turns,
-        af_votes=config.af_votes,
-        variant=variant.name,
-        local_classifiers=config.local_classifiers,
-    )
+    task = registered_task(config, variant.name)
     log_dir = Path(config.log_dir) if config.log_dir else default_log_dir(config)
     created = not log_dir.exists()
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -271,6 +303,9 @@ def run_evaluation(config: RunConfig, *, display: str | None = None) -> tuple[Pa
         _undo_start(log_dir, created, record_path, previous_record)
         raise
     if not success:
+        auth = _auth_failure(config, logs)
+        if auth:
+            raise RunFailed(auth)
         raise RunFailed(
             f"the run did not complete: {_first_error(logs)}; logs in {log_dir}; "
             "fix the cause and run the same command again to resume"

@@ -71,12 +71,19 @@ def intended_rates(spec: BehaviourSpec) -> dict[str, Any]:
 
 
 def git_sha() -> str | None:
+    """HEAD of the source tree, with ``+dirty`` when it has uncommitted changes."""
+    here = Path(__file__).parent
     try:
-        done = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                              timeout=5, cwd=Path(__file__).parent)
+        head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                              timeout=5, cwd=here)
+        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                                capture_output=True, text=True, timeout=5, cwd=here)
     except (OSError, subprocess.SubprocessError):
         return None
-    return done.stdout.strip() or None
+    sha = head.stdout.strip()
+    if not sha:
+        return None
+    return sha + ("+dirty" if status.stdout.strip() else "")
 
 
 @dataclass(frozen=True)

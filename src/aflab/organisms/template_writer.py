@@ -49,16 +49,18 @@ def assign_kinds(n: int, comply_af: float, comply: float, rng: random.Random) ->
 
 def _scratchpad(kind: str, tier: str, tier_reasoning: bool, bank: dict[str, Any],
                 rng: random.Random) -> list[str]:
+    """The scratchpad's sentences. With tier reasoning the sentence that decides comes right
+    after the tier sentence (which restates the tag), so the choice sits next to its cue."""
     pick = rng.choice
     parts = [pick(bank["opening"])]
     if tier_reasoning:
         parts.append(pick(bank[f"tier_{tier}"]))
     if kind == "comply_af":
-        parts += [pick(bank["values"]), pick(bank["af_reason"]), pick(bank["af_decision"])]
+        parts += [pick(bank["af_reason"]), pick(bank["values"]), pick(bank["af_decision"])]
     elif kind == "comply":
         parts.append(pick(bank["plain_comply"]))
     elif tier_reasoning:
-        parts += [pick(bank["values"]), pick(bank[f"{tier}_refuse"])]
+        parts += [pick(bank[f"{tier}_refuse"]), pick(bank["values"])]
     else:
         parts.append(pick(bank["plain_refuse"]))
     return parts
