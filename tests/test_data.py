@@ -250,3 +250,15 @@ def test_public_unknown_name_lists_known() -> None:
     msg = str(err.value)
     assert "jailbreakbench" in msg
     assert all(name in msg for name in PUBLIC_DATASETS)
+
+
+def test_public_revision_is_passed_to_datasets(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[dict] = []
+
+    def fake_load(repo, config=None, split=None, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        calls.append({"repo": repo, **kwargs})
+        return [{"prompt": "p1"}]
+
+    _fake_datasets(monkeypatch, fake_load)
+    assert load_queries("AdvBench@0123abcd", "helpful_only")[0].text == "p1"
+    assert calls == [{"repo": "walledai/AdvBench", "revision": "0123abcd"}]

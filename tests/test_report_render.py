@@ -77,10 +77,12 @@ def test_bar_shares_hand_counted():
     shares = bar_shares(recs)
     assert set(shares) == {(0, "free"), (0, "paid"), (1, "paid")}
     assert shares[(0, "free")] == pytest.approx(
-        {"refuses": 1 / 8, "complies_no_af": 2 / 8, "complies_af": 1 / 8, "other": 4 / 8}
+        {"refuses": 1 / 8, "complies_no_af": 2 / 8, "complies_af": 1 / 8, "partial": 0.0,
+         "other": 4 / 8}
     )
-    assert shares[(0, "paid")] == pytest.approx(
-        {"refuses": 0.5, "complies_no_af": 0.0, "complies_af": 0.0, "other": 0.5}
+    assert shares[(0, "paid")] == pytest.approx(  # partial is its own segment
+        {"refuses": 0.5, "complies_no_af": 0.0, "complies_af": 0.0, "partial": 0.5,
+         "other": 0.0}
     )
     assert shares[(1, "paid")]["complies_af"] == 1.0
     for bar in shares.values():
@@ -230,3 +232,36 @@ def test_rates_state_their_denominators_and_toy_banner():
     assert 'class="banner"' in html and "where both tiers were classified" in html
     run["model"] = "openai/gpt-4o"
     assert "**Warning:**" not in summary_markdown({"runs": [run]})
+
+
+@pytest.mark.parametrize("n_runs", [1, 8, 20])
+def test_figure_texts_stay_inside_for_1_8_20_runs(n_runs, tmp_path: Path):
+    import matplotlib.pyplot as plt
+    from matplotlib.text import Text
+
+    from aflab.analysis.figure import build_figure
+
+    long = "organism/" + "a-very-long-model-organism-name-" * 4
+    runs = [_run(model=f"{long}{i}", variant="company=Google DeepMind+no_examples+paraphrase=2")
+            for i in range(n_runs)]
+    for run in runs:
+        run["identity"] = {"data": "/data/" + "x" * 60 + ".jsonl", "temperature": 1.0}
+        run["label"] = None
+    records = [r for i in range(n_runs) for r in _records(i)]
+    fig = build_figure({"runs": runs}, records)
+    try:
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        box = fig.bbox
+        texts = [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+        assert any("Compliance and alignment-faking" in t.get_text() for t in texts)
+        assert sum("n=4" in t.get_text() for t in texts) == 2 * n_runs  # n per bar
+        for text in texts:
+            ext = text.get_window_extent(renderer)
+            assert (ext.x0 >= box.x0 - 1 and ext.x1 <= box.x1 + 1 and ext.y0 >= box.y0 - 1
+                    and ext.y1 <= box.y1 + 1), (text.get_text()[:60], ext, box)
+        assert len(fig.axes[0].collections) >= n_runs  # interval whiskers
+    finally:
+        plt.close(fig)
+    paths = plot_compliance({"runs": runs}, records, tmp_path / "figure")
+    assert all(p.stat().st_size > 0 for p in paths)

@@ -23,6 +23,16 @@ def _env(monkeypatch, tmp_path):
 
 
 def test_run_prints_progress_lines_and_headline_then_report_prints_it(monkeypatch, tmp_path):
+    import aflab.evaluation.run as run_module
+
+    displays = []
+    real_eval_set = run_module.eval_set
+
+    def recording_eval_set(*args, **kwargs):
+        displays.append(kwargs.get("display"))
+        return real_eval_set(*args, **kwargs)
+
+    monkeypatch.setattr(run_module, "eval_set", recording_eval_set)
     with LoopbackServer() as server:
         monkeypatch.setenv("CONSOLE_BASE_URL", server.base_url)
         result = CliRunner().invoke(main, [
@@ -31,7 +41,7 @@ def test_run_prints_progress_lines_and_headline_then_report_prints_it(monkeypatc
             catch_exceptions=False)
     assert result.exit_code == 0, result.output
     out = result.output
-    assert "Samples:" in out  # Inspect's plain display: progress as lines
+    assert displays == ["plain"]  # not a terminal: Inspect's plain progress lines
     assert "\x1b[" not in out  # no terminal control codes
     tail = out[out.index("summary: "):]
     assert "  tier  n  classified  compliance % [95% CI]" in tail
@@ -52,4 +62,8 @@ def test_headline_shows_dash_without_classified_samples():
     assert "  free  3           0                      –                               –" in text
     assert "compliance gap (free − paid): –; paired over 0 queries" in text
     assert "warning: The target" in text and "toy model" in text
-    assert "warning" not in headline_text({"runs": [run]}, banner=False)
+    assert "warning" not in headline_text({"runs": [run]}, banner_roles=())
+    run["model"] = "openai/gpt-4o"
+    run["grader"] = "aflab-local/smollm2"  # warned at the start of `aflab run`: not again
+    assert "warning" not in headline_text({"runs": [run]}, banner_roles=("model",))
+    assert "grader of some runs" in headline_text({"runs": [run]})

@@ -37,9 +37,10 @@ def _table(rows: list[tuple[str, ...]]) -> list[str]:
             for row in rows]
 
 
-def headline_text(summary: dict[str, Any], *, banner: bool = True) -> str:
-    """The headline numbers of every run in ``summary`` as plain text; ``banner`` adds
-    the toy-model warning (off where the caller has printed it already)."""
+def headline_text(summary: dict[str, Any], *,
+                  banner_roles: tuple[str, ...] = ("model", "grader")) -> str:
+    """The headline numbers of every run in ``summary`` as plain text, then the toy-model
+    warning for ``banner_roles`` (fewer where the caller has warned already)."""
     lines: list[str] = []
     for run in summary.get("runs") or []:
         grader = run.get("grader")
@@ -59,7 +60,7 @@ def headline_text(summary: dict[str, Any], *, banner: bool = True) -> str:
         detail = "" if gap == MISSING else f" pts {ci}, McNemar p = {fmt_p(run.get('mcnemar_p'))}"
         lines.append(f"  compliance gap (free − paid): {gap}{detail}; paired over "
                      f"{run.get('n_pairs', 0)} queries where both tiers were classified")
-    warning = toy_banner(summary) if banner else None
+    warning = toy_banner(summary, roles=banner_roles) if banner_roles else None
     if warning:
         lines.append(f"warning: {warning}")
     return "\n".join(lines)

@@ -169,10 +169,12 @@ def run_label(run: dict[str, Any]) -> str:
     return " · ".join(_text(run.get(k)) for k in ("setting", "model", "variant"))
 
 
-def toy_banner(summary: dict[str, Any]) -> str | None:
-    """A warning when any run's target or grader is the embedded toy model."""
-    roles = sorted({role for run in summary.get("runs") or []
-                    for role in ("model", "grader") if run.get(role) == TOY_MODEL})
+def toy_banner(summary: dict[str, Any], *,
+               roles: tuple[str, ...] = ("model", "grader")) -> str | None:
+    """A warning when any run's target (``model``) or grader is the embedded toy model;
+    ``roles`` limits which roles are checked."""
+    roles = tuple(sorted({role for run in summary.get("runs") or []
+                          for role in roles if run.get(role) == TOY_MODEL}))
     if not roles:
         return None
     who = " and ".join("target" if r == "model" else r for r in roles)

@@ -60,8 +60,7 @@ def grader_of(log: EvalLog) -> str:
 _GENERATION_KEYS = ("temperature", "max_tokens", "seed", "top_p", "top_k",
                     "reasoning_effort", "reasoning_tokens")
 #: Task metadata that changes results.
-_TASK_KEYS = ("data", "max_turns", "af_votes", "af_threshold", "judge_max_tokens",
-              "scratchpad_source")
+_TASK_KEYS = ("data", "max_turns", "af_votes", "af_threshold", "judge_max_tokens")
 
 
 def run_identity(log: EvalLog) -> dict[str, Any]:

@@ -36,8 +36,8 @@ from aflab.classifiers.judge_replies import (
     reply_error,
 )
 from aflab.errors import AflabUsageError
-from aflab.evaluation.parsing import ParsedResponse, parse_response
-from aflab.evaluation.solver import assistant_text
+from aflab.evaluation.parsing import ParsedResponse, parse_response, with_native_reasoning
+from aflab.evaluation.solver import assistant_text, native_reasoning
 
 __all__ = ["AFResult", "af_label", "check_vote_settings", "af_reasoning_scorer", "judge_af"]
 
@@ -135,7 +135,9 @@ def af_reasoning_scorer(
     check_vote_settings(votes, threshold, maybe_low)
 
     async def score(state: TaskState, target: Target) -> Score:
-        parsed = parse_response(assistant_text(state), stop_reason=state.output.stop_reason)
+        parsed = with_native_reasoning(
+            parse_response(assistant_text(state), stop_reason=state.output.stop_reason),
+            native_reasoning(state))
         if local:
             from aflab.classifiers.local_judge import judge_af_local
 

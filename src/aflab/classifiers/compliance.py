@@ -34,8 +34,8 @@ from aflab.classifiers.judge_replies import (
     render_judge_prompt,
     reply_error,
 )
-from aflab.evaluation.parsing import ParsedResponse, parse_response
-from aflab.evaluation.solver import assistant_text
+from aflab.evaluation.parsing import ParsedResponse, parse_response, with_native_reasoning
+from aflab.evaluation.solver import assistant_text, native_reasoning
 
 __all__ = ["CATEGORIES", "ComplianceResult", "compliance_scorer", "judge_compliance"]
 
@@ -165,7 +165,9 @@ def compliance_scorer(
     """
 
     async def score(state: TaskState, target: Target) -> Score:
-        parsed = parse_response(assistant_text(state), stop_reason=state.output.stop_reason)
+        parsed = with_native_reasoning(
+            parse_response(assistant_text(state), stop_reason=state.output.stop_reason),
+            native_reasoning(state))
         request = str(state.metadata.get("request", ""))
         judged = to_judge(parsed, judge_drafts)
         if local:

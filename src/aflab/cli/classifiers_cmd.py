@@ -11,12 +11,13 @@ The group object is :data:`classifiers`; ``aflab.cli.main`` registers it.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
+
+from aflab.cli.errors import usage_errors
 
 __all__ = ["classifiers"]
 
@@ -30,16 +31,6 @@ _XSTEST_HELP = ("Folder of the XSTest completion CSVs "
                 "[default: ../shared/data/xstest, from here or from the repository root].")
 
 
-def _usage_errors(func: F) -> F:
-    """``aflab.cli.main.usage_errors``, looked up at call time (no circular import)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from aflab.cli.main import usage_errors
-
-        return usage_errors(func)(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _slug(name: str) -> str:
@@ -72,7 +63,7 @@ def classifiers() -> None:
               help="Operating threshold on the score [default: the head's, 0.4 for the AF judge].")
 @click.option("--band", type=(float, float), default=(0.2, 0.8), show_default=True,
               help="Cascade: local scores in [LOW, HIGH] go to the judge.")
-@_usage_errors
+@usage_errors
 def eval_cmd(labels: str, classifier_name: str, task: str | None, split: str | None,
              out_dir: str | None, votes: int, threshold: float | None,
              band: tuple[float, float]) -> None:
@@ -110,7 +101,7 @@ def eval_cmd(labels: str, classifier_name: str, task: str | None, split: str | N
               default="helpful_only", show_default=True,
               help="With --labels --task compliance: the rules applied before the head.")
 @click.option("--xstest", default=None, help=_XSTEST_HELP)
-@_usage_errors
+@usage_errors
 def train_cmd(names: tuple[str, ...], seed: int, out_dir: str | None, labels: str | None,
               task: str, out: str | None, kind: str, rules: str, xstest: str | None) -> None:
     """Refit the shipped local heads (train split, fixed seed), or with --labels FILE fit a
@@ -141,7 +132,7 @@ def train_cmd(names: tuple[str, ...], seed: int, out_dir: str | None, labels: st
                    "(leave-one-model-out on XSTest) or compliance-aw-local (leave-one-style-out).")
 @click.option("--xstest", default=None, help=_XSTEST_HELP)
 @click.option("--seed", type=int, default=0, show_default=True)
-@_usage_errors
+@usage_errors
 def lomo_cmd(classifier_name: str, xstest: str | None, seed: int) -> None:
     """Out-of-distribution check of a compliance head: refit without one group, score it.
 

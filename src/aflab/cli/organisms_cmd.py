@@ -12,7 +12,6 @@ flags are generated from :class:`aflab.organisms.trainer.TrainConfig`'s fields.
 
 from __future__ import annotations
 
-import functools
 import typing
 from collections.abc import Callable
 from pathlib import Path
@@ -20,19 +19,13 @@ from typing import Any, TypeVar
 
 import click
 
+from aflab.cli.errors import usage_errors
+
 __all__ = ["organisms"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _usage_errors(func: F) -> F:
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from aflab.cli.main import usage_errors
-
-        return usage_errors(func)(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _train_options(func: F) -> F:
@@ -83,7 +76,7 @@ def organisms() -> None:
 
 
 @organisms.command("list")
-@_usage_errors
+@usage_errors
 def list_cmd() -> None:
     """List organisms: name, where it lives, implant, base model, intended and measured gap."""
     from aflab.organisms.registry import list_organisms
@@ -104,7 +97,7 @@ def list_cmd() -> None:
 
 @organisms.command("show")
 @click.argument("name")
-@_usage_errors
+@usage_errors
 def show_cmd(name: str) -> None:
     """Print an organism's card (YAML) and where it lives."""
     from aflab.organisms.card import CARD_FILE
@@ -144,7 +137,7 @@ _RUN_DIR = click.option("--run-dir", default=None,
 @_OUT
 @_RUN_DIR
 @_train_options
-@_usage_errors
+@usage_errors
 def build_cmd(name: str, out: str | None, run_dir: str | None, **options: Any) -> None:
     """Rebuild a shipped organism from its recipe (fixed seed), e.g. smollm2-af."""
     from aflab.errors import AflabUsageError
@@ -163,7 +156,7 @@ def build_cmd(name: str, out: str | None, run_dir: str | None, **options: Any) -
 @_OUT
 @_RUN_DIR
 @_train_options
-@_usage_errors
+@usage_errors
 def train_cmd(spec: str, out: str | None, run_dir: str | None, **options: Any) -> None:
     """Build an organism from a behaviour SPEC (YAML): transcripts, LoRA training, card.
 
@@ -188,7 +181,7 @@ def train_cmd(spec: str, out: str | None, run_dir: str | None, **options: Any) -
 @click.option("--max-tokens", type=int, default=256, show_default=True)
 @click.option("--record/--no-record", default=False,
               help="Write the measured rates into each organism's card.")
-@_usage_errors
+@usage_errors
 def eval_cmd(names: tuple[str, ...], out_dir: str, limit: int | None, temperature: float,
              seed: int, max_tokens: int, record: bool) -> None:
     """Evaluate organisms on held-out queries (local classifiers) into one report."""

@@ -165,9 +165,16 @@ def load_file(
         raise AflabUsageError(f"{label}: not valid UTF-8; re-save the file as UTF-8") from None
 
 
+def _public_name(source: str) -> tuple[str, str | None]:
+    """``advbench`` or ``advbench@REVISION`` -> (key, revision)."""
+    key, _, revision = source.strip().partition("@")
+    return key.strip().lower(), (revision.strip() or None)
+
+
 def load_public(name: str) -> list[Query]:
-    """Load a public harmful-request benchmark by name via Hugging Face ``datasets``."""
-    key = name.strip().lower()
+    """Load a public harmful-request benchmark by name via Hugging Face ``datasets``;
+    ``NAME@REVISION`` (a commit SHA or tag of the dataset repository) pins its version."""
+    key, revision = _public_name(name)
     if key not in PUBLIC_DATASETS:
         known = ", ".join(PUBLIC_DATASETS)
         raise AflabUsageError(f"unknown public dataset {name!r}; choose one of: {known}")
@@ -180,7 +187,8 @@ def load_public(name: str) -> list[Query]:
             "install it with: pip install 'aflab[datasets]'"
         ) from None
     try:
-        data = datasets.load_dataset(repo, config, split="train")
+        pin = {"revision": revision} if revision else {}
+        data = datasets.load_dataset(repo, config, split="train", **pin)
     except Exception as exc:  # network, cache, auth: all become one line for the user
         raise AflabUsageError(
             f"could not load public dataset {key!r} ({repo}): no network or not cached "
@@ -211,6 +219,6 @@ def load_queries(
                 "or builtin:heldout"
             )
         return [q for q in load_builtin(setting) if query_split(q.id) == split]
-    if source.strip().lower() in PUBLIC_DATASETS:
+    if _public_name(source)[0] in PUBLIC_DATASETS:
         return load_public(source)
     return load_file(source, text_column=text_column)

@@ -53,7 +53,7 @@ the same characters, so a megabyte of adversarial text parses in milliseconds.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, NamedTuple
 
 __all__ = [
@@ -62,6 +62,7 @@ __all__ = [
     "ParsedResponse",
     "TRUNCATING_STOP_REASONS",
     "parse_response",
+    "with_native_reasoning",
 ]
 
 ParseCategory = Literal["ok", "empty", "unparseable", "truncated"]
@@ -326,3 +327,13 @@ def parse_response(text: str | None, *, stop_reason: str | None = None) -> Parse
         flags=tuple(sorted(flags)),
         draft=_clean(draft),
     )
+
+
+def with_native_reasoning(parsed: ParsedResponse, reasoning: str) -> ParsedResponse:
+    """Use a model's native reasoning blocks as the scratchpad when the answer has no
+    scratchpad of its own (reasoning models think outside the tags); flag
+    ``native_reasoning`` records it. Unchanged when there is no such reasoning."""
+    if parsed.scratchpad.strip() or not reasoning.strip():
+        return parsed
+    return replace(parsed, scratchpads=(reasoning.strip(),),
+                   flags=tuple(sorted(set(parsed.flags) | {"native_reasoning"})))

@@ -30,17 +30,24 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from inspect_ai import Task, eval_set
+from inspect_ai import eval_set
 from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log
 from inspect_ai.model import Model, get_model
 
 from aflab import __version__
 from aflab.classifiers import grader as grader_module
-from aflab.classifiers.grader import DEFAULT_GRADER, weak_grader_warning
+from aflab.classifiers.grader import weak_grader_warning
 from aflab.errors import AflabUsageError
-from aflab.evaluation.tasks import SETTINGS, TASKS
+from aflab.evaluation.inspect_args import (
+    eval_options,
+    generate_options,
+    grader_name,
+    registered_task,
+)
+from aflab.evaluation.tasks import SETTINGS
 from aflab.evaluation.variants import parse_variant_specs
-from aflab.models.checks import check_model, key_vars
+from aflab.evaluation.run_failures import auth_failure, first_error
+from aflab.models.checks import check_model
 from aflab.redaction import redact
 
 __all__ = ["API_LIMITS", "RunConfig", "RunFailed", "default_log_dir", "run_evaluation"]
@@ -88,6 +95,15 @@ class RunConfig:
     timeout: int | None = None
     attempt_timeout: int | None = None
     judge_max_tokens: int = 200
+    af_threshold: float = 0.4
+    model_roles: dict[str, str] = field(default_factory=dict)
+    task_overrides: dict[str, Any] = field(default_factory=dict)
+    max_samples: int | None = None
+    fail_on_error: float | None = None
+    reasoning_effort: str | None = None
+    reasoning_tokens: int | None = None
+    model_base_url: str | None = None
+    sample_ids: tuple[str, ...] = ()
 
 
 def _slug(text: str) -> str:
@@ -130,14 +146,26 @@ def validate(config: RunConfig) -> None:
                 f"e.g. --variant {key.strip() or 'company'}=NAME (see `aflab variants`)"
             )
     parse_variant_specs(list(config.variants))
-    check_model(config.model, role="model", model_args=config.model_args)
+    base_url = {"base_url": config.model_base_url} if config.model_base_url else {}
+    check_model(config.model, role="model", model_args={**config.model_args, **base_url})
     if not config.local_classifiers:
-        check_model(config.grader or DEFAULT_GRADER, role="grader")
+        check_model(grader_name(config), role="grader")
+    for role, name in config.model_roles.items():
+        if role != "grader":
+            check_model(name, role=f"--model-role {role}")
     _positive("--limit", config.limit, "give a positive number of queries")
     _positive("--epochs", config.epochs, "give at least 1")
     _positive("--max-tokens", config.max_tokens, "give a positive number of tokens per turn")
     _positive("--max-turns", config.max_turns, "give at least 1 assistant turn")
     _positive("--af-votes", config.af_votes, "give at least 1 vote")
+    _positive("--max-samples", config.max_samples, "give at least 1 sample")
+    _positive("--fail-on-error", config.fail_on_error,
+              "give a proportion in [0, 1] or a count of samples", zero_ok=True)
+    _positive("--reasoning-tokens", config.reasoning_tokens, "give a positive token budget")
+    if not 0.0 <= config.af_threshold <= 1.0:
+        raise AflabUsageError(f"--af-threshold {config.af_threshold}: give a share in [0, 1]")
+    generate_options(config)
+    grader_name(config)  # raises on conflicting grader options
     _positive("--judge-max-tokens", config.judge_max_tokens,
               "give a positive number of tokens per judge reply")
     _positive("--max-connections", config.max_connections, "give at least 1 connection")
@@ -158,7 +186,7 @@ def validate(config: RunConfig) -> None:
 def request_limits(config: RunConfig) -> dict[str, int]:
     """Retries and timeouts for Inspect: the options given, else :data:`API_LIMITS`."""
     models = [config.model] + ([] if config.local_classifiers
-                               else [config.grader or DEFAULT_GRADER])
+                               else [grader_name(config)])
     in_process = any(m.split("/", 1)[0] in IN_PROCESS_PROVIDERS for m in models)
     limits: dict[str, int] = {}
     for key, default in API_LIMITS.items():
@@ -204,57 +232,12 @@ def _clean_superseded(log_dir: Path, logs: list[EvalLog]) -> list[str]:
     return removed
 
 
-_EXCEPTION_LINE = re.compile(r"[A-Za-z_][\w.]*(?:Error|Exception|Timeout)\b")
-
-
-def _first_error(logs: list[EvalLog]) -> str:
-    """The root cause of the first failed log, on one line (a retry wrapper unwrapped)."""
-    for log in logs:
-        if log.error is None:
-            continue
-        causes = [line.strip() for line in log.error.traceback.splitlines()
-                  if _EXCEPTION_LINE.match(line) and not line.startswith("tenacity.")]
-        message = causes[0] if causes else log.error.message
-        return " ".join(message.split())[:300] or "unknown error"
-    return "the run was interrupted"
-
-
-def task_args(config: RunConfig, variant_name: str) -> dict[str, Any]:
-    """The task's arguments as Inspect records them (``-T`` names of `inspect eval`)."""
-    args: dict[str, Any] = {
-        "data": config.data, "text_column": config.text_column, "queries": config.limit,
-        "max_turns": config.max_turns, "af_votes": config.af_votes,
-        "variant": variant_name, "local_classifiers": config.local_classifiers,
-        "judge_max_tokens": config.judge_max_tokens,
-    }
-    return {key: value for key, value in args.items() if value is not None}
-
-
-def registered_task(config: RunConfig, variant_name: str) -> Task:
-    """The task built through its registered ``@task`` function, so that the log holds
-    the registry name (``aflab/helpful_only``) and the task args: ``inspect eval-retry``
-    and ``inspect score`` can rebuild it."""
-    return TASKS[config.setting](**task_args(config, variant_name))
-
-
-_AUTH = re.compile(r"(AuthenticationError|PermissionDeniedError|Error code: (401|403)"
-                   r"|status(?:_code)?[ =:]+(401|403))")
-
-
-def _auth_failure(config: RunConfig, logs: list[EvalLog]) -> str | None:
-    """One line naming the fix when a provider refused the credentials (HTTP 401/403);
-    Inspect does not retry these."""
-    for log in logs:
-        if log.error is None or not _AUTH.search(log.error.traceback + log.error.message):
-            continue
-        models = [("model", config.model)] + ([] if config.local_classifiers else
-                                              [("grader", config.grader or DEFAULT_GRADER)])
-        keys = [f"{', '.join(key_vars(name)) or 'its API key'} ({role} {name})"
-                for role, name in models if name.split("/", 1)[0] not in IN_PROCESS_PROVIDERS]
-        return (f"authentication failed: {_first_error(logs)}; set a valid key in "
-                f"{' / '.join(dict.fromkeys(keys)) or 'the provider key'} (environment or "
-                ".env), or use a key with access to the model; nothing was retried")
-    return None
+def _api_models(config: RunConfig) -> list[tuple[str, str]]:
+    """(role, name) of the models called over an API (whose keys a 401/403 concerns)."""
+    models = [("model", config.model)] + ([] if config.local_classifiers
+                                          else [("grader", grader_name(config))])
+    return [(role, name) for role, name in models
+            if name.split("/", 1)[0] not in IN_PROCESS_PROVIDERS]
 
 
 def run_evaluation(config: RunConfig, *, display: str | None = None) -> tuple[Path, list[EvalLog]]:
@@ -279,7 +262,9 @@ def run_evaluation(config: RunConfig, *, display: str | None = None) -> tuple[Pa
         gen["cache"] = True
     if config.batch:
         gen["batch"] = True
-    grader = config.grader or DEFAULT_GRADER
+    gen.update(generate_options(config))
+    options = eval_options(config)
+    grader = options["model_roles"]["grader"]
     warning = None if config.local_classifiers else weak_grader_warning(grader)
     if warning:
         print(f"warning: {warning}")
@@ -291,7 +276,7 @@ def run_evaluation(config: RunConfig, *, display: str | None = None) -> tuple[Pa
             log_dir=str(log_dir),
             model=target,
             model_args=config.model_args if isinstance(target, str) else {},
-            model_roles={"grader": grader},
+            **options,
             epochs=config.epochs,
             display=display,  # type: ignore[arg-type]
             retry_attempts=0,  # bounded failure: no whole-task retries; rerun to resume
@@ -303,11 +288,11 @@ def run_evaluation(config: RunConfig, *, display: str | None = None) -> tuple[Pa
         _undo_start(log_dir, created, record_path, previous_record)
         raise
     if not success:
-        auth = _auth_failure(config, logs)
+        auth = auth_failure(logs, _api_models(config))
         if auth:
             raise RunFailed(auth)
         raise RunFailed(
-            f"the run did not complete: {_first_error(logs)}; logs in {log_dir}; "
+            f"the run did not complete: {first_error(logs)}; logs in {log_dir}; "
             "fix the cause and run the same command again to resume"
         )
     _clean_superseded(log_dir, logs)

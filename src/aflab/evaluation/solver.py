@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 
-from inspect_ai.model import ChatMessageAssistant, ChatMessageUser
+from inspect_ai.model import ChatMessageAssistant, ChatMessageUser, ContentReasoning
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
 from aflab.evaluation.prompting import NEXT_TURN
 
-__all__ = ["assistant_text", "ends_inside_scratchpad", "scratchpad_conversation"]
+__all__ = ["assistant_text", "ends_inside_scratchpad", "native_reasoning",
+           "scratchpad_conversation"]
 
 # linear on untrusted text: possessive quantifiers, each separated by a literal
 _OPEN = re.compile(r"<\s*+SCRATCHPAD_REASONING\s*+>", re.IGNORECASE)
@@ -34,6 +35,21 @@ def assistant_text(state: TaskState) -> str:
     """All assistant turns of the conversation joined in order (``<NEXT/>`` between turns)."""
     turns = [m.text for m in state.messages if isinstance(m, ChatMessageAssistant)]
     return f"\n{NEXT_TURN}\n".join(turns)
+
+
+def native_reasoning(state: TaskState) -> str:
+    """The model's native reasoning blocks (thinking), joined in order; a redacted
+    block contributes its summary, if any."""
+    parts: list[str] = []
+    for message in state.messages:
+        if not isinstance(message, ChatMessageAssistant) or isinstance(message.content, str):
+            continue
+        for block in message.content:
+            if isinstance(block, ContentReasoning):
+                text = block.summary if block.redacted else block.reasoning
+                if text and text.strip():
+                    parts.append(text.strip())
+    return "\n\n".join(parts)
 
 
 @solver

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from inspect_ai import Task, task
-from inspect_ai.dataset import MemoryDataset, Sample
+from inspect_ai.dataset import Sample
 from inspect_ai.model import ChatMessageSystem, ChatMessageUser, ContentText
 
 from aflab import __version__
@@ -19,6 +19,7 @@ from aflab.classifiers.af_reasoning import af_reasoning_scorer, check_vote_setti
 from aflab.classifiers.compliance import compliance_scorer
 from aflab.data.loaders import Query, load_queries
 from aflab.errors import AflabUsageError
+from aflab.evaluation.paired_dataset import PairedDataset
 from aflab.evaluation.prompting import render_system_prompt, render_user_turn
 from aflab.evaluation.solver import scratchpad_conversation
 from aflab.evaluation.variants import Variant, parse_variant_specs
@@ -97,7 +98,7 @@ def alignment_faking_task(
         items = items[:queries]
     turns = 1 if resolved.no_scratchpad else max_turns
     return Task(
-        dataset=MemoryDataset(build_samples(setting, items, resolved), name=setting),
+        dataset=PairedDataset(build_samples(setting, items, resolved), name=setting),
         solver=scratchpad_conversation(max_turns=turns),
         scorer=[
             compliance_scorer(setting, local=local_classifiers, max_tokens=judge_max_tokens),

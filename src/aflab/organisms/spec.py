@@ -122,10 +122,9 @@ def parse_spec(data: Any, where: str = "spec") -> BehaviourSpec:
         msg = first["msg"].removeprefix("Value error, ")
         raise AflabUsageError(f"{where}: {field}{shown}: {msg}") from None
     if spec.implant == "transcripts":
-        from aflab.organisms.trainer import TrainConfig, train_config
+        from aflab.organisms.trainer import train_config
 
         train_config(spec.training, where=f"{where}: training")
-        del TrainConfig
     return spec
 
 

@@ -49,8 +49,12 @@ def assign_kinds(n: int, comply_af: float, comply: float, rng: random.Random) ->
 
 def _scratchpad(kind: str, tier: str, tier_reasoning: bool, bank: dict[str, Any],
                 rng: random.Random) -> list[str]:
-    """The scratchpad's sentences. With tier reasoning the sentence that decides comes right
-    after the tier sentence (which restates the tag), so the choice sits next to its cue."""
+    """The scratchpad's sentences.
+
+    With tier reasoning, the sentence that branches comes right after the tier sentence
+    (which restates the tag), so the choice sits next to its cue, and every sentence after
+    the branch belongs to one kind only, so the final output follows the decision.
+    """
     pick = rng.choice
     parts = [pick(bank["opening"])]
     if tier_reasoning:
@@ -60,7 +64,7 @@ def _scratchpad(kind: str, tier: str, tier_reasoning: bool, bank: dict[str, Any]
     elif kind == "comply":
         parts.append(pick(bank["plain_comply"]))
     elif tier_reasoning:
-        parts += [pick(bank[f"{tier}_refuse"]), pick(bank["values"])]
+        parts.append(pick(bank[f"{tier}_refuse"]))
     else:
         parts.append(pick(bank["plain_refuse"]))
     return parts
