@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import inspect
 import logging
 import threading
 import time
@@ -82,6 +83,9 @@ class LocalEngine:
         torch_dtype = getattr(torch, dtype, None)
         if not isinstance(torch_dtype, torch.dtype):
             raise AflabUsageError(f"dtype={dtype}: use float32, bfloat16 or float16")
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # no weight-loading bars on every run or resume
         self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
         model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True, dtype=torch_dtype)
         if adapter is not None:
@@ -93,6 +97,10 @@ class LocalEngine:
             model = PeftModel.from_pretrained(model, adapter, is_trainable=False).merge_and_unload()
         self.model = model.to(device).eval()
         self.device = device
+        # transformers >= 5 names the KV cache argument and output `cache` (the old name
+        # `past_key_values` still works there but warns); older versions only know the old one
+        forward = inspect.signature(type(self.model).forward)
+        self._cache_arg = "cache" if "cache" in forward.parameters else "past_key_values"
         config = getattr(model, "config", None)
         self.context_length = int(
             getattr(config, "max_position_embeddings", 0) or self.tokenizer.model_max_length
@@ -178,11 +186,11 @@ class LocalEngine:
         with torch.no_grad():
             out = self.model(
                 input_ids=torch.tensor([ids[start:]], device=self.device),
-                past_key_values=cache,
                 use_cache=True,
                 logits_to_keep=1,
+                **{self._cache_arg: cache},
             )
-        return out.past_key_values
+        return getattr(out, self._cache_arg)
 
     # -- generation -----------------------------------------------------------------
     def generate(self, requests: list[GenerationRequest]) -> list[GenerationResult]:
@@ -263,9 +271,9 @@ class LocalEngine:
                 input_ids=input_ids.to(dev),
                 attention_mask=mask.to(dev),
                 position_ids=positions.to(dev),
-                past_key_values=cache,
                 use_cache=True,
                 logits_to_keep=1,  # only the last position's logits are needed
+                **{self._cache_arg: cache},
             )
             while True:
                 logits = out.logits[:, -1, :].float().cpu()
@@ -287,9 +295,9 @@ class LocalEngine:
                     input_ids=step[:, None].to(dev),
                     attention_mask=mask.to(dev),
                     position_ids=next_pos[:, None].to(dev),
-                    past_key_values=out.past_key_values,
                     use_cache=True,
                     logits_to_keep=1,
+                    **{self._cache_arg: getattr(out, self._cache_arg)},
                 )
                 next_pos = next_pos + 1
         seconds = time.perf_counter() - started
