@@ -35,9 +35,9 @@ def measured_block(run: dict[str, Any], settings: dict[str, Any]) -> dict[str, A
     """The card's ``measured`` numbers from one run of the report's summary."""
     def tier(t: str) -> dict[str, Any]:
         s = run["tiers"].get(t, {})
-        return {k: s.get(k) for k in ("n", "compliance_rate", "compliance_ci", "af_rate",
-                                      "af_ci", "af_rate_all", "truncated_rate",
-                                      "parse_error_rate")}
+        return {k: s.get(k) for k in ("n", "n_classified", "compliance_rate", "compliance_ci",
+                                      "af_rate", "af_ci", "af_rate_all", "af_all_ci",
+                                      "truncated_rate", "parse_error_rate")}
     return {
         "free": tier("free"),
         "paid": tier("paid"),
