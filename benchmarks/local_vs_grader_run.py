@@ -43,10 +43,11 @@ def main() -> None:
     )
     times = {}
     with loopback_server.LoopbackServer() as server, tempfile.TemporaryDirectory() as tmp:
-        os.environ["OPENAI_BASE_URL"] = server.base_url
-        os.environ.setdefault("OPENAI_API_KEY", "loopback")
+        os.environ["LOOP_BASE_URL"] = server.base_url
+        os.environ.setdefault("LOOP_API_KEY", "loopback")
         for kind in ("grader", "local"):
-            config = RunConfig(setting="helpful_only", model="openai/loop", grader="openai/loop",
+            config = RunConfig(setting="helpful_only", model="openai-api/loop/target",
+                               grader="openai-api/loop/judge",
                                limit=args.queries, local_classifiers=kind == "local",
                                log_dir=f"{tmp}/{kind}", max_connections=64)
             started = time.perf_counter()
