@@ -123,7 +123,7 @@ def test_adapter_loading(tmp_path, engine):
     assert json.loads((tmp_path / "adapter" / "adapter_config.json").read_text())["r"] == 4
 
     adapted = LocalEngine(path, adapter=str(tmp_path / "adapter"), device="cpu", dtype="float32")
-    assert type(adapted.model).__name__ == "PeftModel"
+    assert type(adapted.model).__name__ == "LlamaForCausalLM"  # the adapter is merged into the weights
     ids = engine.encode_chat([{"role": "user", "content": "Say hello."}])
     with torch.no_grad():
         a = adapted.model(input_ids=torch.tensor([ids])).logits
