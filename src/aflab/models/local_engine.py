@@ -22,6 +22,7 @@ import inspect
 import logging
 import threading
 import time
+import warnings
 from collections import OrderedDict
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -94,7 +95,10 @@ class LocalEngine:
             except ImportError:
                 raise AflabUsageError("adapters need peft; `pip install peft`") from None
             # merged into the base weights: generation then costs what the base model costs
-            model = PeftModel.from_pretrained(model, adapter, is_trainable=False).merge_and_unload()
+            with warnings.catch_warnings():  # peft calls a transformers API deprecated in v5
+                warnings.simplefilter("ignore", FutureWarning)
+                model = PeftModel.from_pretrained(model, adapter, is_trainable=False)
+            model = model.merge_and_unload()
         self.model = model.to(device).eval()
         self.device = device
         # transformers >= 5 names the KV cache argument and output `cache` (the old name
