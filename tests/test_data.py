@@ -262,3 +262,22 @@ def test_public_revision_is_passed_to_datasets(monkeypatch: pytest.MonkeyPatch) 
     _fake_datasets(monkeypatch, fake_load)
     assert load_queries("AdvBench@0123abcd", "helpful_only")[0].text == "p1"
     assert calls == [{"repo": "walledai/AdvBench", "revision": "0123abcd"}]
+
+
+def test_any_hugging_face_dataset_by_name_and_column(tmp_path):
+    """``hf:`` goes through datasets.load_dataset; a folder the test builds stands in for
+    a hub repository (no network)."""
+    pytest.importorskip("datasets")
+    from aflab.data.loaders import load_queries
+
+    folder = tmp_path / "my-requests"
+    folder.mkdir()
+    rows = [{"prompt": f"Request number {i}", "id": f"r{i}", "category": "c"} for i in range(3)]
+    (folder / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    queries = load_queries(f"hf:{folder}", "helpful_only", text_column="prompt")
+    assert [q.text for q in queries] == [r["prompt"] for r in rows]
+    assert [q.id for q in queries] == ["r0", "r1", "r2"] and queries[0].category == "c"
+    with pytest.raises(AflabUsageError, match="no text column 'text'"):
+        load_queries(f"hf:{folder}", "helpful_only")
+    with pytest.raises(AflabUsageError, match="could not load Hugging Face dataset"):
+        load_queries(f"hf:{tmp_path / 'missing'}", "helpful_only")

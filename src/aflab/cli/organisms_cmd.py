@@ -119,8 +119,9 @@ def _build(spec: str, out: str | None, run_dir: str | None, options: dict[str, A
                    f"{rates['paid']['compliance']:.0%}, AF among free {rates['free']['af_among_all']:.0%}")
     if result.card.training:
         t = result.card.training
-        click.echo(f"trained: {t['steps']} steps, loss {t['first_loss']:.3f} -> "
-                   f"{t['final_loss']:.3f}, {t['tokens_per_second']:.0f} tokens/s")
+        loss = (f"loss {t['first_loss']:.3f} -> {t['final_loss']:.3f}, "
+                if t.get("first_loss") is not None else "")
+        click.echo(f"trained: {t['steps']} steps, {loss}{t['tokens_per_second']:.0f} tokens/s")
     click.echo(f"run directory: {result.run_dir}")
     click.echo(f"evaluate it: aflab organisms eval {result.card.name}")
 

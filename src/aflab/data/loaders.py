@@ -20,6 +20,7 @@ from aflab.errors import AflabUsageError
 
 __all__ = [
     "PUBLIC_DATASETS",
+    "load_hf",
     "Query",
     "Setting",
     "load_builtin",
@@ -171,6 +172,27 @@ def _public_name(source: str) -> tuple[str, str | None]:
     return key.strip().lower(), (revision.strip() or None)
 
 
+def _hf_rows(repo: str, config: str | None, revision: str | None, key: str,
+             what: str = "public dataset") -> Any:
+    """The ``train`` split of a Hugging Face dataset (a hub name or a local folder)."""
+    try:
+        import datasets
+    except ImportError:
+        raise AflabUsageError(
+            f"{what} {key!r} needs the optional 'datasets' package; "
+            "install it with: pip install 'aflab[datasets]'"
+        ) from None
+    try:
+        pin = {"revision": revision} if revision else {}
+        return datasets.load_dataset(repo, config, split="train", **pin)
+    except Exception as exc:  # network, cache, auth: all become one line for the user
+        raise AflabUsageError(
+            f"could not load {what} {key!r} ({repo}): no network or not cached, or no train "
+            f"split ({type(exc).__name__}); download it once online or pass a local file "
+            "with --data FILE"
+        ) from exc
+
+
 def load_public(name: str) -> list[Query]:
     """Load a public harmful-request benchmark by name via Hugging Face ``datasets``;
     ``NAME@REVISION`` (a commit SHA or tag of the dataset repository) pins its version."""
@@ -179,24 +201,22 @@ def load_public(name: str) -> list[Query]:
         known = ", ".join(PUBLIC_DATASETS)
         raise AflabUsageError(f"unknown public dataset {name!r}; choose one of: {known}")
     repo, config, text_column, category_column = PUBLIC_DATASETS[key]
-    try:
-        import datasets
-    except ImportError:
-        raise AflabUsageError(
-            f"public dataset {key!r} needs the optional 'datasets' package; "
-            "install it with: pip install 'aflab[datasets]'"
-        ) from None
-    try:
-        pin = {"revision": revision} if revision else {}
-        data = datasets.load_dataset(repo, config, split="train", **pin)
-    except Exception as exc:  # network, cache, auth: all become one line for the user
-        raise AflabUsageError(
-            f"could not load public dataset {key!r} ({repo}): no network or not cached "
-            f"({type(exc).__name__}); download it once online or pass a local file "
-            "with --data FILE"
-        ) from exc
+    data = _hf_rows(repo, config, revision, key)
     records = ((i, dict(row)) for i, row in enumerate(data, start=1))
     return _build(records, f"{repo} row", key, text_column, None, category_column)
+
+
+def load_hf(source: str, *, text_column: str = "text") -> list[Query]:
+    """Any Hugging Face dataset: ``hf:OWNER/NAME[@REVISION]`` (or ``hf:LOCAL_FOLDER``), its
+    ``train`` split, the request text in ``text_column``; ``id`` and ``category`` columns
+    are used when present."""
+    repo, _, revision = source[len("hf:"):].strip().partition("@")
+    if not repo:
+        raise AflabUsageError(f"--data {source!r}: use hf:OWNER/NAME[@REVISION]")
+    data = _hf_rows(repo, None, revision.strip() or None, source, "Hugging Face dataset")
+    records = ((i, dict(row)) for i, row in enumerate(data, start=1))
+    stem = repo.rstrip("/").split("/")[-1] or "hf"
+    return _build(records, f"{repo} row", stem, text_column, "id", "category")
 
 
 def load_queries(
@@ -206,7 +226,8 @@ def load_queries(
     text_column: str = "text",
 ) -> list[Query]:
     """Resolve ``source``: ``"builtin"`` (or ``builtin:train`` / ``builtin:heldout``, see
-    :mod:`aflab.data.splits`), a public dataset name, or a file path."""
+    :mod:`aflab.data.splits`), a public dataset name, ``hf:OWNER/NAME[@REVISION]`` (any
+    Hugging Face dataset, request text in ``text_column``), or a file path."""
     if source == "builtin":
         return load_builtin(setting)
     if source.startswith("builtin:"):
@@ -221,4 +242,6 @@ def load_queries(
         return [q for q in load_builtin(setting) if query_split(q.id) == split]
     if _public_name(source)[0] in PUBLIC_DATASETS:
         return load_public(source)
+    if source.startswith("hf:"):
+        return load_hf(source, text_column=text_column)
     return load_file(source, text_column=text_column)

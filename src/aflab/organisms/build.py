@@ -186,5 +186,4 @@ def build_organism(
             shutil.copy2(result.adapter_dir / name, tmp / "adapter" / name)
         shutil.copy2(data_file, tmp / "transcripts.jsonl")
         save_card(card, tmp)
-    logger.warning("organism %s installed at %s", spec.name, target)
     return BuildResult(target, card, run)

@@ -250,7 +250,7 @@ def train_lora(
         processing_class=tokenizer, peft_config=lora, callbacks=[progress],
     )
     started = time.perf_counter()
-    trainer.train(resume_from_checkpoint=resume)
+    output = trainer.train(resume_from_checkpoint=resume)
     seconds = time.perf_counter() - started
     adapter_dir = run / "adapter"
     trainer.model.save_pretrained(str(adapter_dir))
@@ -261,8 +261,9 @@ def train_lora(
     return TrainResult(
         adapter_dir=adapter_dir,
         steps=int(trainer.state.global_step),
-        first_loss=float(history[0]["loss"]) if history else None,
-        final_loss=float(history[-1]["loss"]) if history else None,
+        # fewer steps than logging_steps log no loss: fall back on the run's mean loss
+        first_loss=float(history[0]["loss"]) if history else float(output.training_loss),
+        final_loss=float(history[-1]["loss"]) if history else float(output.training_loss),
         train_tokens=tokens,
         seconds=seconds,
         resumed_from=resume,
