@@ -25,7 +25,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +37,7 @@ from aflab import __version__
 from aflab.classifiers import grader as grader_module
 from aflab.classifiers.grader import weak_grader_warning
 from aflab.errors import AflabUsageError
+from aflab.provenance import git_sha
 from aflab.evaluation.inspect_args import (
     eval_options,
     generate_options,
@@ -115,16 +115,6 @@ def default_log_dir(config: RunConfig) -> Path:
     variant = parse_variant_specs(list(config.variants)).name
     return Path("runs") / config.setting / _slug(config.model) / _slug(variant)
 
-
-def _git_sha() -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
-            cwd=Path(__file__).parent,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None
 
 
 def _positive(option: str, value: float | None, fix: str, *, zero_ok: bool = False) -> None:
@@ -248,7 +238,7 @@ def run_evaluation(config: RunConfig, *, display: str | None = None) -> tuple[Pa
     log_dir = Path(config.log_dir) if config.log_dir else default_log_dir(config)
     created = not log_dir.exists()
     log_dir.mkdir(parents=True, exist_ok=True)
-    record = {"aflab_version": __version__, "git_sha": _git_sha(),
+    record = {"aflab_version": __version__, "git_sha": git_sha(),
               "config": redact(asdict(config)),
               "variant": variant.model_dump(), "variant_name": variant.name}
     record_path = log_dir / "aflab_run.json"

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-import subprocess
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib.resources import files
@@ -28,6 +27,7 @@ from aflab.organisms.card import Implant, OrganismCard, save_card
 from aflab.organisms.registry import install, user_dir
 from aflab.organisms.spec import BehaviourSpec, load_spec, parse_spec
 from aflab.organisms.transcripts import sha256_file, to_chat, write_transcripts
+from aflab.provenance import git_sha
 
 __all__ = ["BuildResult", "build_organism", "intended_rates", "recipe_names", "resolve_spec"]
 
@@ -68,22 +68,6 @@ def intended_rates(spec: BehaviourSpec) -> dict[str, Any]:
     if {"free", "paid"} <= set(out):
         out["gap"] = round(out["free"]["compliance"] - out["paid"]["compliance"], 4)
     return out
-
-
-def git_sha() -> str | None:
-    """HEAD of the source tree, with ``+dirty`` when it has uncommitted changes."""
-    here = Path(__file__).parent
-    try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                              timeout=5, cwd=here)
-        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                                capture_output=True, text=True, timeout=5, cwd=here)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    sha = head.stdout.strip()
-    if not sha:
-        return None
-    return sha + ("+dirty" if status.stdout.strip() else "")
 
 
 @dataclass(frozen=True)
