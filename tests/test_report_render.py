@@ -265,3 +265,20 @@ def test_figure_texts_stay_inside_for_1_8_20_runs(n_runs, tmp_path: Path):
         plt.close(fig)
     paths = plot_compliance({"runs": runs}, records, tmp_path / "figure")
     assert all(p.stat().st_size > 0 for p in paths)
+
+
+def test_big_sweeps_get_one_transcript_page_per_run(tmp_path: Path, monkeypatch):
+    import aflab.analysis.html_report as html_report
+
+    runs = [_run(variant="default"), _run(variant="company=OpenAI")]
+    recs = _records(0) + _records(1)
+    small = write_html(tmp_path / "small" / "report.html", {"runs": runs}, recs, "")
+    assert 'class="pair"' in small.read_text() and not (tmp_path / "small" / "transcripts").exists()
+    monkeypatch.setattr(html_report, "INLINE_SAMPLES_LIMIT", len(recs) - 1)
+    main = write_html(tmp_path / "big" / "report.html", {"runs": runs}, recs, "").read_text()
+    pages = sorted((tmp_path / "big" / "transcripts").glob("run-*.html"))
+    assert [p.name for p in pages] == ["run-000.html", "run-001.html"]
+    assert 'class="pair"' not in main and 'href="transcripts/run-001.html"' in main
+    first = pages[0].read_text()
+    assert first.count('<article class="pair" data-run="0"') == len(_records(0)) // 2
+    assert 'data-run="1"' not in first

@@ -26,7 +26,7 @@ from aflab.analysis.markdown import (
     usage_rows,
 )
 
-__all__ = ["build_pairs", "render_html", "write_html"]
+__all__ = ["INLINE_SAMPLES_LIMIT", "build_pairs", "render_html", "write_html", "write_run_pages"]
 
 _TEMPLATES = Path(__file__).parent / "templates"
 _KNOWN_CATEGORIES = {
@@ -154,9 +154,11 @@ def render_html(
     figure_svg: str,
     *,
     title: str = "Alignment-faking evaluation report",
+    transcript_links: list[dict[str, Any]] | None = None,
 ) -> str:
-    """The whole report as one self-contained HTML string."""
-    browser = build_pairs(summary, records)
+    """The whole report as one self-contained HTML string; with ``transcript_links``
+    (``label``, ``href``, ``n``) the transcripts are linked pages instead of inline."""
+    browser = build_pairs(summary, [] if transcript_links else records)
     return _env().get_template("report.html.j2").render(
         title=title,
         figure_svg=_inline_svg(figure_svg or ""),
@@ -168,6 +170,7 @@ def render_html(
         usage=usage_rows(summary),
         missing=MISSING,
         n_records=len(records),
+        transcript_links=transcript_links,
         **browser,
     )
 
@@ -179,8 +182,36 @@ def write_html(
     figure_svg: str,
     **kwargs: Any,
 ) -> Path:
-    """Render the report and write it to ``path`` (UTF-8); return the path."""
+    """Render the report and write it to ``path`` (UTF-8); return the path. A big report
+    of several runs puts each run's transcripts in ``transcripts/run-NNN.html`` beside it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_html(summary, records, figure_svg, **kwargs), encoding="utf-8")
+    links = write_run_pages(path.parent / "transcripts", summary, records)
+    path.write_text(render_html(summary, records, figure_svg, transcript_links=links, **kwargs),
+                    encoding="utf-8")
     return path
+
+
+#: Above this many samples in a report of several runs, each run's transcripts get a page
+#: of their own (a sweep of 10 x 230 queries inline made one 14 MB page).
+INLINE_SAMPLES_LIMIT = 1000
+
+
+def write_run_pages(folder: Path, summary: dict[str, Any], records: list[dict[str, Any]],
+                    ) -> list[dict[str, Any]] | None:
+    """Per-run transcript pages in ``folder`` when the report is big; None when it is not.
+
+    Returns the links (relative to the report) for :func:`render_html`."""
+    runs = summary.get("runs") or []
+    if len(runs) < 2 or len(records) <= INLINE_SAMPLES_LIMIT:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    links = []
+    for index, run in enumerate(runs):
+        mine = [r for r in records if int(r.get("run_index", 0)) == index]
+        label = _run_label(run)
+        name = f"run-{index:03d}.html"
+        (folder / name).write_text(
+            render_html(summary, mine, "", title=f"Transcripts: {label}"), encoding="utf-8")
+        links.append({"label": label, "href": f"{folder.name}/{name}", "n": len(mine)})
+    return links

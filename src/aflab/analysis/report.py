@@ -118,6 +118,9 @@ def write_report(log_dirs: list[str | Path], out_dir: str | Path, *,
         out.mkdir(parents=True, exist_ok=True)
         for name in REPORT_FILES:
             (tmp / name).replace(out / name)
+        shutil.rmtree(out / "transcripts", ignore_errors=True)  # pages of an earlier report
+        if (tmp / "transcripts").is_dir():
+            (tmp / "transcripts").replace(out / "transcripts")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return ReportPaths(out, out / "summary.json", out / "report.html")
