@@ -29,7 +29,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from aflab.errors import AflabUsageError
+from aflab.errors import AflabUsageError, validation_error
 
 __all__ = ["CARD_FILE", "NAME_RE", "Implant", "OrganismCard", "check_name", "load_card",
            "save_card"]
@@ -105,9 +105,7 @@ def load_card(directory: str | Path) -> OrganismCard:
     except yaml.YAMLError as err:
         raise AflabUsageError(f"{path}: not valid YAML ({str(err).splitlines()[0]})") from None
     except ValidationError as err:
-        first = err.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "card"
-        raise AflabUsageError(f"{path}: {field}: {first['msg']}") from None
+        raise validation_error(err, str(path), "card") from None
 
 
 def save_card(card: OrganismCard, directory: str | Path) -> Path:

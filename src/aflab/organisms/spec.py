@@ -29,7 +29,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from aflab.errors import AflabUsageError
+from aflab.errors import AflabUsageError, validation_error
 from aflab.organisms.card import check_name
 
 __all__ = ["BehaviourSpec", "TierRates", "load_spec", "parse_spec"]
@@ -115,12 +115,7 @@ def parse_spec(data: Any, where: str = "spec") -> BehaviourSpec:
     try:
         spec = BehaviourSpec.model_validate(data)
     except ValidationError as err:
-        first = err.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "spec"
-        value = first.get("input")
-        shown = "" if isinstance(value, dict) else f" = {value!r}"
-        msg = first["msg"].removeprefix("Value error, ")
-        raise AflabUsageError(f"{where}: {field}{shown}: {msg}") from None
+        raise validation_error(err, where, "spec") from None
     if spec.implant == "transcripts":
         from aflab.organisms.trainer import train_config
 

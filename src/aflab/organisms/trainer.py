@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from aflab.errors import AflabUsageError
+from aflab.errors import AflabUsageError, validation_error
 
 __all__ = ["TrainConfig", "TrainResult", "train_config", "train_lora"]
 
@@ -75,11 +75,7 @@ def train_config(overrides: dict[str, Any] | None = None, *, where: str = "train
     try:
         return TrainConfig(**(overrides or {}))
     except ValidationError as err:
-        first = err.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "config"
-        raise AflabUsageError(
-            f"{where}: {field} = {first.get('input')!r}: {first['msg']}"
-        ) from None
+        raise validation_error(err, where, "config") from None
     except TypeError as err:
         raise AflabUsageError(f"{where}: {err}") from None
 
