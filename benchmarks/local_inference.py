@@ -1,151 +1,215 @@
-"""Local inference speed, measured side by side in one run on the embedded model.
+"""Local generation speed on the evaluation's own workload, side by side in one run.
 
-    python benchmarks/local_inference.py [--samples 16] [--max-tokens 32] [--skip-demo]
+    python benchmarks/local_inference.py [--samples 16] [--max-tokens 256] [--dtype float32 ...]
+        [--skip-transformers] [--skip-llamacpp] [--skip-single]
 
-Prints samples/s for (a) Inspect's stock ``hf/local`` provider, (b) aflab-local
-without prefix reuse, (c) aflab-local with prefix reuse, on the same samples of the
-default helpful-only prompt (greedy, same max tokens); prefill tokens computed per
-sample; decode tokens/s against the machine's measured matmul throughput; and the
-README demo's wall time. Checks that (b) and (c) give identical outputs.
-Targets: (c) >= 3x (a); decode >= 50% of the measured limit; demo <= 5 minutes.
+The workload: ``--samples`` helpful-only samples (queries x both tiers) sharing the
+default system prompt (~2.5k tokens), greedy, ``--max-tokens`` new tokens each, the
+embedded SmolLM2-135M. Every engine gets the same token ids and the same number of
+threads, and starts cold (no prefix computed yet). Rows:
+
+- aflab-local on transformers' own KV cache (the engine before the cascade path:
+  the prefix copied into every row, the cache re-concatenated each step);
+- aflab-local on the cascade path (prefix stored once, rows' own tokens in a
+  preallocated buffer, finished rows leave the batch), for each ``--dtype``;
+- llama.cpp (llama-cpp-python, the GGUF the package ships), one sequence at a time
+  with the prefix's KV reused, and all sequences batched sharing the prefix.
+
+Prints samples/s, decode tokens/s and the ratios to llama.cpp batched (target >= 2x,
+floor 1x); whether the two aflab paths give identical tokens and how far aflab's
+greedy tokens agree with llama.cpp's (its Q4_1 weights differ from the dequantised
+checkpoint, so they may diverge); and the decode roofline: the bytes each decode
+step must read (weights, the shared prefix's KV once, each active row's own KV)
+over this machine's measured memory bandwidth, against the measured decode time
+(goal >= 50%).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import subprocess
 import sys
-import tempfile
 import time
+from dataclasses import dataclass
+from pathlib import Path
 
 import torch
-from inspect_ai.model import ChatMessageSystem, ChatMessageUser, GenerateConfig, get_model
 
-from aflab.data.loaders import load_builtin
-from aflab.evaluation.prompting import render_system_prompt, render_user_turn
-from aflab.evaluation.variants import Variant
-from aflab.models.local_engine import GenerationRequest
-from aflab.models.local_provider import resolve_checkpoint
+sys.path.insert(0, str(Path(__file__).parent))
+
+from aflab.data.loaders import load_builtin  # noqa: E402
+from aflab.evaluation.prompting import render_system_prompt, render_user_turn  # noqa: E402
+from aflab.evaluation.variants import Variant  # noqa: E402
+from aflab.models.embedded import embedded_status  # noqa: E402
+from aflab.models.local_engine import GenerationRequest, LocalEngine  # noqa: E402
+from aflab.models.local_provider import resolve_checkpoint  # noqa: E402
 
 
-def chats(n: int) -> list[list]:
+@dataclass
+class Row:
+    name: str
+    seconds: float
+    prefill: float
+    tokens: list[list[int]]  # without a final end-of-sequence token
+    generated: int  # tokens generated, end-of-sequence tokens included
+    roofline: float | None = None  # bytes the decode steps must read
+
+    def decode_tps(self) -> float:
+        # the first token of each row comes out of the prefill
+        return (self.generated - len(self.tokens)) / max(self.seconds - self.prefill, 1e-9)
+
+
+def chats(n: int) -> list[list[dict[str, str]]]:
     variant = Variant()
     system = render_system_prompt("helpful_only", variant)
     out = []
     for query in load_builtin("helpful_only")[: (n + 1) // 2]:
         for free in (True, False):
             user = render_user_turn(query.text, is_free_tier=free, variant=variant)
-            out.append([ChatMessageSystem(content=system), ChatMessageUser(content=user)])
+            out.append([{"role": "system", "content": system}, {"role": "user", "content": user}])
     return out[:n]
 
 
-async def run_all(model, samples, max_tokens: int):
-    config = GenerateConfig(max_tokens=max_tokens, temperature=0.0)
-    return await asyncio.gather(*(model.generate(s, config=config) for s in samples))
-
-
-def timed(model, samples, max_tokens):
-    start = time.perf_counter()
-    outputs = asyncio.run(run_all(model, samples, max_tokens))
-    return time.perf_counter() - start, outputs
-
-
-def matmul_flops() -> float:
-    """Achieved fp32 matmul FLOP/s on this machine (best of a few 1024^3 products)."""
-    a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
+def bandwidth() -> float:
+    """Best read bandwidth (bytes/s) over a 1 GiB tensor, all threads."""
+    a = torch.ones(256 * 1024 * 1024)
     best = 0.0
     for _ in range(5):
         start = time.perf_counter()
-        for _ in range(10):
-            a @ b
-        best = max(best, 10 * 2 * 1024**3 / (time.perf_counter() - start))
+        a.sum()
+        best = max(best, a.numel() * 4 / (time.perf_counter() - start))
     return best
 
 
-def flops_per_token(model, context: int) -> float:
-    """2 x (non-embedding params + lm_head) + attention over ``context`` positions."""
+def run_engine(engine: LocalEngine, rows: list[list[int]], system_lens: list[int], max_new: int,
+               *, cascade: bool) -> tuple[float, float, list]:
+    engine.configure(prefix_cache=True, batch_size=len(rows), cascade=cascade)
+
+    def once(n: int) -> tuple[float, list]:
+        engine._prefixes.clear()  # cold: the prefix is computed inside the timing
+        engine._recent.clear()
+        reqs = [GenerationRequest(ids, n, system_len=s) for ids, s in zip(rows, system_lens)]
+        start = time.perf_counter()
+        out = engine.generate(reqs)
+        return time.perf_counter() - start, out
+
+    prefill, _ = once(1)
+    seconds, out = once(max_new)
+    return seconds, prefill, out
+
+
+def decode_bytes(engine: LocalEngine, results: list, kv_dtype_bytes: int) -> float:
+    """Bytes the cascade path reads over all decode steps of one batch."""
+    model = engine.model
     cfg = model.config
-    params = sum(p.numel() for n, p in model.named_parameters() if "embed_tokens" not in n)
-    lm_head = cfg.vocab_size * cfg.hidden_size  # tied to the embedding, still multiplied
-    attention = 4 * cfg.num_hidden_layers * context * cfg.hidden_size
-    return 2 * (params + lm_head) + attention
+    weights = sum(p.numel() * p.element_size() for p in model.parameters())  # tied: counted once
+    heads = cfg.num_attention_heads
+    head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // heads
+    per_token = 2 * cfg.num_hidden_layers * cfg.num_key_value_heads * head_dim * kv_dtype_bytes
+    prefix = max(r.cached_tokens for r in results)
+    width = max(r.input_tokens - r.cached_tokens for r in results)
+    total = 0.0
+    for step in range(1, max(r.output_tokens for r in results)):
+        active = sum(1 for r in results if r.output_tokens > step)
+        total += weights + prefix * per_token + active * (width + step) * per_token
+    return total
+
+
+def agreement(a: list[list[int]], b: list[list[int]]) -> str:
+    same = sum(x == y for x, y in zip(a, b))
+    common = []
+    for x, y in zip(a, b):
+        n = 0
+        while n < min(len(x), len(y)) and x[n] == y[n]:
+            n += 1
+        common.append(n)
+    return (f"identical {same}/{len(a)}; tokens before the first difference: mean "
+            f"{sum(common) / len(common):.0f}, min {min(common)}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=16)
-    parser.add_argument("--max-tokens", type=int, default=32)
-    parser.add_argument("--skip-demo", action="store_true")
+    parser.add_argument("--max-tokens", type=int, default=256)
+    parser.add_argument("--dtype", nargs="+", default=["float32", "bfloat16"])
+    parser.add_argument("--skip-transformers", action="store_true")
+    parser.add_argument("--skip-llamacpp", action="store_true")
+    parser.add_argument("--skip-single", action="store_true", help="skip llama.cpp one-at-a-time")
     args = parser.parse_args()
-    torch.manual_seed(0)
-    ckpt = str(resolve_checkpoint("smollm2"))
-    samples = chats(args.samples)
-    n = len(samples)
+    threads = torch.get_num_threads()
+    path = resolve_checkpoint("smollm2")
+    messages = chats(args.samples)
+    results: list[Row] = []
+    reference: list[list[int]] | None = None
+    identical = None
+    for dtype in args.dtype:
+        engine = LocalEngine(path, adapter=None, device="cpu", dtype=dtype)
+        rows = [engine.encode_chat(m) for m in messages]
+        system_lens = [engine.system_prefix_len(m, ids) for m, ids in zip(messages, rows)]
+        if dtype == args.dtype[0] and not args.skip_transformers:
+            secs, pre, out = run_engine(engine, rows, system_lens, args.max_tokens, cascade=False)
+            results.append(Row(f"aflab-local transformers cache, {dtype}", secs, pre,
+                               [list(r.token_ids) for r in out],
+                               sum(r.output_tokens for r in out)))
+            old = [r.token_ids for r in out]
+        else:
+            old = None
+        secs, pre, out = run_engine(engine, rows, system_lens, args.max_tokens, cascade=True)
+        row = Row(f"aflab-local cascade, {dtype}", secs, pre, [list(r.token_ids) for r in out],
+                  sum(r.output_tokens for r in out))
+        kv_bytes = engine.model.lm_head.weight.element_size()
+        row.roofline = decode_bytes(engine, out, kv_bytes)
+        results.append(row)
+        if dtype == args.dtype[0]:
+            reference = [list(r.token_ids) for r in out]
+            if old is not None:
+                identical = sum(a == tuple(b) for a, b in zip(old, reference))
+        del engine
+    n = len(messages)
+    if not args.skip_llamacpp:
+        from llamacpp_baseline import LlamaCpp
 
-    stock = get_model("hf/local", model_path=ckpt, tokenizer_path=ckpt, device="cpu",
-                      do_sample=False, memoize=False)
-    t_a, out_a = timed(stock, samples, args.max_tokens)
+        tokens = rows  # the same token ids (the GGUF and the checkpoint share the vocabulary)
+        shared = min(system_lens)
+        ctx = shared + n * (max(len(t) for t in tokens) - shared + args.max_tokens) + 256
+        cpp = LlamaCpp(str(embedded_status().gguf), threads=threads, n_ctx=ctx, n_seq=n)
 
-    ours = get_model("aflab-local/smollm2", memoize=False)
-    engine = ours.api.engine  # type: ignore[attr-defined]
-    engine.configure(prefix_cache=False, batch_size=n)
-    t_b, out_b = timed(ours, samples, args.max_tokens)
-    engine.configure(prefix_cache=True, batch_size=n)
-    engine._prefixes.clear()  # cold start: the prefix is computed inside the timing
-    t_c, out_c = timed(ours, samples, args.max_tokens)
+        def row(name: str, run) -> Row:
+            clean = [t[:-1] if t and cpp._eog(t[-1]) else t for t in run.tokens]
+            return Row(name, run.seconds, run.prefill_seconds, clean,
+                       sum(len(t) for t in run.tokens))
 
-    same = [b.completion == c.completion for b, c in zip(out_b, out_c)]
-    prompt = [o.usage.input_tokens for o in out_c]
-    cached = [o.usage.input_tokens_cache_read or 0 for o in out_c]
-    prefix_len = max(cached)
-    prefill_c = (sum(p - c for p, c in zip(prompt, cached)) + prefix_len) / n
-
-    # decode throughput: same batch, prefix cached, N tokens minus 1 token
-    reqs = lambda k: [  # noqa: E731
-        GenerationRequest(engine.encode_chat([{"role": m.role, "content": m.text} for m in s]), k)
-        for s in samples
-    ]
-    engine.generate(reqs(1))
-    start = time.perf_counter()
-    one = engine.generate(reqs(1))
-    t_one = time.perf_counter() - start
-    start = time.perf_counter()
-    many = engine.generate(reqs(args.max_tokens))
-    t_many = time.perf_counter() - start
-    decoded = sum(r.output_tokens for r in many) - sum(r.output_tokens for r in one)
-    steps = max(r.output_tokens for r in many) - 1
-    decode_tps = decoded / max(t_many - t_one, 1e-9)
-    achieved = matmul_flops()
-    per_token = flops_per_token(engine.model, context=sum(prompt) // n + args.max_tokens // 2)
-    share = decode_tps * per_token / achieved
-
-    print(f"samples: {n} (default helpful-only prompt, {sum(prompt) // n} prompt tokens on "
-          f"average), greedy, max_tokens={args.max_tokens}, torch threads={torch.get_num_threads()}")
-    print(f"{'provider':42s} {'seconds':>8s} {'samples/s':>10s} {'prefill tok/sample':>19s}")
-    rows = [("(a) inspect hf/local (stock)", t_a, sum(prompt) / n),
-            ("(b) aflab-local, no prefix reuse", t_b, sum(prompt) / n),
-            ("(c) aflab-local, prefix reuse", t_c, prefill_c)]
-    for name, secs, prefill in rows:
-        print(f"{name:42s} {secs:8.1f} {n / secs:10.3f} {prefill:19.0f}")
-    print(f"speed-up (c)/(a): {t_a / t_c:.2f}x (target >= 3x); (c)/(b): {t_b / t_c:.2f}x")
-    print(f"(b) and (c) outputs identical: {sum(same)}/{n}"
-          f"{'' if all(same) else '  <-- MISMATCH'}; (a) equal to (c): "
-          f"{sum(a.completion == c.completion for a, c in zip(out_a, out_c))}/{n}")
-    print(f"decode: {decode_tps:.1f} tok/s over {steps} steps at batch {n}; "
-          f"{per_token / 1e6:.0f} MFLOP/token; measured matmul {achieved / 1e9:.1f} GFLOP/s; "
-          f"decode at {100 * share:.1f}% of that limit (target >= 50%)")
-    if not args.skip_demo:
-        with tempfile.TemporaryDirectory() as tmp:
-            start = time.perf_counter()
-            subprocess.run(
-                [sys.executable, "-m", "aflab.cli", "run", "helpful_only", "--limit", "2",
-                 "--max-tokens", "300", "--log-dir", f"{tmp}/demo"],
-                check=True, capture_output=True,
-            )
-            print(f"README demo (aflab run helpful_only --limit 2 --max-tokens 300, model "
-                  f"already converted): {time.perf_counter() - start:.0f} s (target <= 300 s)")
-    if not all(same):
+        if not args.skip_single:
+            results.append(row("llama.cpp one at a time, prefix reused",
+                               cpp.one_at_a_time(tokens, args.max_tokens)))
+        batched = row("llama.cpp batched, prefix shared (seq_cp)",
+                      cpp.batched(tokens, args.max_tokens))
+        results.append(batched)
+    else:
+        batched = None
+    bw = bandwidth()
+    print(f"workload: {n} helpful-only samples ({len(rows[0])} prompt tokens, shared prefix "
+          f"~{max(system_lens)}), greedy, {args.max_tokens} new tokens, {threads} threads; "
+          f"measured read bandwidth {bw / 1e9:.1f} GB/s")
+    print(f"{'engine':46s} {'seconds':>8s} {'samples/s':>10s} {'prefill s':>9s} "
+          f"{'decode tok/s':>12s} {'x llama.cpp batched':>20s} {'roofline':>9s}")
+    for row in results:
+        ratio = f"{batched.seconds / row.seconds:.2f}x" if batched else "-"
+        roof = "-"
+        if row.roofline is not None:
+            roof = f"{100 * row.roofline / bw / max(row.seconds - row.prefill, 1e-9):.0f}%"
+        print(f"{row.name:46s} {row.seconds:8.1f} {n / row.seconds:10.3f} {row.prefill:9.1f} "
+              f"{row.decode_tps():12.1f} {ratio:>20s} {roof:>9s}")
+    if identical is not None:
+        print(f"transformers cache vs cascade ({args.dtype[0]}): identical tokens {identical}/{n}")
+    if batched is not None and reference is not None:
+        print(f"greedy agreement, aflab cascade {args.dtype[0]} vs llama.cpp Q4_1: "
+              f"{agreement(reference, batched.tokens)}")
+    for row in results:
+        if row.roofline is not None:
+            print(f"roofline {row.name}: {row.roofline / 1e9:.1f} GB read over the decode steps = "
+                  f"{row.roofline / bw:.1f} s at {bw / 1e9:.1f} GB/s; measured decode "
+                  f"{row.seconds - row.prefill:.1f} s")
+    if identical is not None and identical != n:
         sys.exit(1)
 
 

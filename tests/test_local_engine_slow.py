@@ -133,3 +133,73 @@ def test_adapter_loading(tmp_path, engine):
 
     (result,) = adapted.generate([GenerationRequest(ids, 4)])
     assert result.output_tokens >= 1
+
+
+def _varied_chats():
+    """One system prompt, user turns of clearly different lengths (suffixes differ)."""
+    system = render_system_prompt("helpful_only", Variant(no_examples=True))
+    texts = ["Hi.", "Write a haiku about rain.", "Explain, step by step and with care, how a "
+             "bicycle gear works, what the chain does and why low gears help on hills."]
+    return [[{"role": "system", "content": system},
+             {"role": "user", "content": render_user_turn(t, is_free_tier=i % 2 == 0,
+                                                          variant=Variant())}]
+            for i, t in enumerate(texts)]
+
+
+def test_rows_of_different_lengths_decode_as_each_row_alone(engine, monkeypatch):
+    import aflab.models.local_engine as local_engine
+
+    monkeypatch.setattr(local_engine, "INITIAL_ROOM", 3)  # the row buffers must grow mid-run
+    engine.configure(prefix_cache=True, batch_size=8, cascade=True)
+    assert engine.kernel == "cascade"
+    reqs = _requests(engine, _varied_chats(), max_new=16)
+    reqs[1].max_new_tokens = 5  # this row leaves the batch early
+    together = engine.generate(reqs)
+    assert len({r.input_tokens - r.cached_tokens for r in together}) == 3  # suffixes differ
+    assert together[1].output_tokens <= 5
+    for request, result in zip(_requests(engine, _varied_chats(), max_new=16), together):
+        request.max_new_tokens = len(result.token_ids) + (result.stop_reason == "stop")
+        (alone,) = engine.generate([request])
+        assert alone.token_ids == result.token_ids
+        assert alone.token_ids == _plain_generate(engine, request.ids, request.max_new_tokens)
+
+
+def test_cascade_and_transformers_cache_give_identical_tokens(engine):
+    engine.configure(prefix_cache=True, batch_size=8, cascade=False)
+    assert engine.kernel == "transformers"
+    old = engine.generate(_requests(engine, _varied_chats()))
+    engine.configure(prefix_cache=True, batch_size=8, cascade=True)
+    new = engine.generate(_requests(engine, _varied_chats()))
+    assert [r.token_ids for r in new] == [r.token_ids for r in old]
+    assert [r.cached_tokens for r in new] == [r.cached_tokens for r in old]
+
+
+def test_layer_hooks_fire_and_steer_on_the_cascade_path(engine):
+    engine.configure(prefix_cache=True, batch_size=8, cascade=True)
+    layer = engine.model.model.layers[10]
+    base = engine.generate(_requests(engine, _varied_chats()[:2], max_new=8))
+    calls = []
+
+    def add(vector):
+        def hook(module, args, output):
+            calls.append(1)
+            hidden = output[0] if isinstance(output, tuple) else output
+            hidden = hidden + vector
+            return (hidden, *output[1:]) if isinstance(output, tuple) else hidden
+
+        return hook
+
+    handle = layer.register_forward_hook(add(torch.zeros(engine.model.config.hidden_size)))
+    try:
+        zero = engine.generate(_requests(engine, _varied_chats()[:2], max_new=8))
+    finally:
+        handle.remove()
+    assert calls and [r.token_ids for r in zero] == [r.token_ids for r in base]
+    torch.manual_seed(0)
+    push = 40.0 * torch.randn(engine.model.config.hidden_size)
+    handle = layer.register_forward_hook(add(push))
+    try:
+        steered = engine.generate(_requests(engine, _varied_chats()[:2], max_new=8))
+    finally:
+        handle.remove()
+    assert [r.token_ids for r in steered] != [r.token_ids for r in base]

@@ -12,6 +12,12 @@ prefix and the suffix, masked out of attention, with position ids that skip the
 padding, so every row sees exactly its own tokens at their own positions.
 Sampling uses one ``torch.Generator`` per request (seeded from the request's
 seed), so a sampled output does not depend on what else is in the batch.
+
+For Llama-family models (SmolLM2, Llama, Qwen2/3) the batch runs on the cascade
+path (:mod:`aflab.models.cascade`): the prefix's keys and values are stored once and
+attended by every row, each row's own tokens go into a preallocated buffer written
+in place, and rows that finish leave the batch. Other architectures use
+transformers' own KV cache, with the prefix copied into every row.
 """
 
 from __future__ import annotations
@@ -41,6 +47,8 @@ MIN_PREFIX_TOKENS = 32
 MAX_CACHED_PREFIXES = 4
 #: How long the worker waits for more requests to fill a batch (seconds).
 BATCH_WINDOW_S = 0.05
+#: New-token room preallocated per row on the cascade path (the buffer doubles beyond it).
+INITIAL_ROOM = 512
 
 
 @dataclass(frozen=True)
@@ -101,6 +109,11 @@ class LocalEngine:
             model = model.merge_and_unload()
         self.model = model.to(device).eval()
         self.device = device
+        from aflab.models import cascade
+
+        self._cascade = cascade.supports(self.model)
+        if self._cascade:
+            cascade.install(self.model)
         # transformers >= 5 names the KV cache argument and output `cache` (the old name
         # `past_key_values` still works there but warns); older versions only know the old one
         forward = inspect.signature(type(self.model).forward)
@@ -131,9 +144,25 @@ class LocalEngine:
 
         return "cuda" if torch.cuda.is_available() else "cpu"
 
-    def configure(self, *, prefix_cache: bool, batch_size: int) -> None:
+    def configure(self, *, prefix_cache: bool, batch_size: int, cascade: bool | None = None) -> None:
+        """Prefix reuse on or off, the largest batch, and (where the architecture allows
+        it) the cascade path on or off; changing the path drops the cached prefixes."""
         self.prefix_cache_enabled = prefix_cache
         self.batch_size = max(1, batch_size)
+        if cascade is not None:
+            from aflab.models import cascade as kernel
+
+            wanted = cascade and kernel.supports(self.model)
+            if wanted != self._cascade:
+                self._prefixes.clear()
+                self._cascade = wanted
+                if wanted:
+                    kernel.install(self.model)
+
+    @property
+    def kernel(self) -> str:
+        """Which decode path runs: ``cascade`` or ``transformers``."""
+        return "cascade" if self._cascade else "transformers"
 
     # -- tokenisation -------------------------------------------------------------
     def encode_chat(self, messages: list[dict[str, str]]) -> list[int]:
@@ -185,6 +214,21 @@ class LocalEngine:
     def _forward_prefix(self, ids: list[int], base: tuple[int, ...] | None = None) -> Any:
         """KV cache of ``ids``, computed from the cached ``base`` prefix when given."""
         torch = self._torch
+        if self._cascade:
+            from aflab.models import cascade
+
+            stored = self._prefixes[base] if base is not None else None
+            start = len(base) if base is not None else 0
+            state = cascade.new_state(self.model, stored, rows=1, capacity=len(ids) - start)
+            with torch.no_grad():
+                cascade.cascade_forward(
+                    self.model,
+                    torch.tensor([ids[start:]], device=self.device),
+                    torch.arange(start, len(ids), device=self.device)[None],
+                    state,
+                    logits=False,
+                )
+            return state.own_prefix(stored)
         cache = copy.deepcopy(self._prefixes[base]) if base is not None else None
         start = len(base) if base is not None else 0
         with torch.no_grad():
@@ -237,6 +281,9 @@ class LocalEngine:
     def _run_batch(
         self, batch: list[GenerationRequest], prefix: tuple[int, ...] | None, prefix_cache: Any
     ) -> None:
+        if self._cascade:
+            self._run_batch_cascade(batch, prefix, prefix_cache)
+            return
         torch = self._torch
         started = time.perf_counter()
         p = len(prefix) if prefix is not None else 0
@@ -257,14 +304,7 @@ class LocalEngine:
             cache = copy.deepcopy(prefix_cache)
             if n > 1:
                 cache.batch_repeat_interleave(n)
-        allowed = [min(r.max_new_tokens, self.context_length - len(r.ids)) for r in batch]
-        generators = []
-        for r in batch:
-            g = None
-            if r.temperature > 0:
-                g = torch.Generator(device="cpu")
-                g.manual_seed(r.seed if r.seed is not None else int(torch.seed() % 2**63))
-            generators.append(g)
+        allowed, generators = self._sampling_setup(batch)
         tokens: list[list[int]] = [[] for _ in batch]
         done = [a <= 0 for a in allowed]
         stopped = [False] * n
@@ -304,7 +344,83 @@ class LocalEngine:
                     **{self._cache_arg: getattr(out, self._cache_arg)},
                 )
                 next_pos = next_pos + 1
-        seconds = time.perf_counter() - started
+        self._finish(batch, tokens, stopped, allowed, p, time.perf_counter() - started)
+
+    def _sampling_setup(self, batch: list[GenerationRequest]) -> tuple[list[int], list[Any]]:
+        """Each request's token allowance (within the context) and its own sampling generator."""
+        torch = self._torch
+        allowed = [min(r.max_new_tokens, self.context_length - len(r.ids)) for r in batch]
+        generators = []
+        for r in batch:
+            g = None
+            if r.temperature > 0:
+                g = torch.Generator(device="cpu")
+                g.manual_seed(r.seed if r.seed is not None else int(torch.seed() % 2**63))
+            generators.append(g)
+        return allowed, generators
+
+    def _run_batch_cascade(
+        self, batch: list[GenerationRequest], prefix: tuple[int, ...] | None, stored: Any
+    ) -> None:
+        """One batch on the cascade path: the prefix attended once, rows leave when done."""
+        from aflab.models import cascade
+
+        torch = self._torch
+        started = time.perf_counter()
+        p = len(prefix) if prefix is not None else 0
+        suffixes = [r.ids[p:] for r in batch]
+        width = max(len(s) for s in suffixes)
+        n = len(batch)
+        input_ids = torch.full((n, width), self.pad_id, dtype=torch.long)
+        positions = torch.full((n, width), p, dtype=torch.long)
+        valid = torch.zeros((n, width), dtype=torch.bool)
+        for i, suffix in enumerate(suffixes):
+            pad = width - len(suffix)
+            input_ids[i, pad:] = torch.tensor(suffix)
+            positions[i, pad:] = torch.arange(p, p + len(suffix))
+            valid[i, pad:] = True
+        allowed, generators = self._sampling_setup(batch)
+        # room for the first tokens; the buffer doubles if a row runs longer
+        capacity = width + max(1, min(max(allowed), INITIAL_ROOM))
+        state = cascade.new_state(self.model, stored, rows=n, capacity=capacity)
+        state.valid[:, :width] = valid.to(state.valid.device)
+        tokens: list[list[int]] = [[] for _ in batch]
+        stopped = [False] * n
+        active = [i for i in range(n) if allowed[i] > 0]
+        dev = self.device
+        next_pos = positions[:, -1] + 1
+        with torch.no_grad():
+            if active:
+                if len(active) < n:
+                    state.keep(torch.tensor(active, device=dev))
+                logits = cascade.cascade_forward(
+                    self.model, input_ids[active].to(dev), positions[active].to(dev), state
+                )
+            while active:
+                rows = logits.float().cpu()
+                step, still = [], []
+                for row, i in enumerate(active):
+                    token = self._pick(rows[row], batch[i], generators[i])
+                    tokens[i].append(token)
+                    if token in self.eos_ids:
+                        stopped[i] = True
+                    elif len(tokens[i]) < allowed[i]:
+                        still.append(row)
+                        step.append(token)
+                if not still:
+                    break
+                if len(still) < len(active):  # finished rows leave the batch
+                    state.keep(torch.tensor(still, device=dev))
+                    active = [active[row] for row in still]
+                ids = torch.tensor(step, dtype=torch.long)[:, None]
+                pos = next_pos[active][:, None] + torch.tensor(
+                    [len(tokens[i]) - 1 for i in active]
+                )[:, None]
+                logits = cascade.cascade_forward(self.model, ids.to(dev), pos.to(dev), state)
+        self._finish(batch, tokens, stopped, allowed, p, time.perf_counter() - started)
+
+    def _finish(self, batch: list[GenerationRequest], tokens: list[list[int]], stopped: list[bool],
+                allowed: list[int], p: int, seconds: float) -> None:
         for i, r in enumerate(batch):
             new = tokens[i][:-1] if stopped[i] else tokens[i]
             if stopped[i]:
