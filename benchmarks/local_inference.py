@@ -51,7 +51,7 @@ class Row:
     prefill: float
     tokens: list[list[int]]  # without a final end-of-sequence token
     generated: int  # tokens generated, end-of-sequence tokens included
-    roofline: float | None = None  # bytes the decode steps must read
+    roofline: tuple[float, float, float] | None = None  # bytes, FLOPs, matmul peak FLOP/s
 
     def decode_tps(self) -> float:
         # the first token of each row comes out of the prefill
@@ -80,6 +80,18 @@ def bandwidth() -> float:
     return best
 
 
+def matmul_peak(dtype: torch.dtype) -> float:
+    """Best achieved FLOP/s of a 1024^3 matrix product in ``dtype``, all threads."""
+    a, b = torch.randn(1024, 1024, dtype=dtype), torch.randn(1024, 1024, dtype=dtype)
+    best = 0.0
+    for _ in range(5):
+        start = time.perf_counter()
+        for _ in range(10):
+            a @ b
+        best = max(best, 10 * 2 * 1024**3 / (time.perf_counter() - start))
+    return best
+
+
 def run_engine(engine: LocalEngine, rows: list[list[int]], system_lens: list[int], max_new: int,
                *, cascade: bool) -> tuple[float, float, list]:
     engine.configure(prefix_cache=True, batch_size=len(rows), cascade=cascade)
@@ -97,21 +109,26 @@ def run_engine(engine: LocalEngine, rows: list[list[int]], system_lens: list[int
     return seconds, prefill, out
 
 
-def decode_bytes(engine: LocalEngine, results: list, kv_dtype_bytes: int) -> float:
-    """Bytes the cascade path reads over all decode steps of one batch."""
+def decode_cost(engine: LocalEngine, results: list) -> tuple[float, float]:
+    """Bytes the cascade path must read, and FLOPs it must do, over all decode steps."""
     model = engine.model
     cfg = model.config
     weights = sum(p.numel() * p.element_size() for p in model.parameters())  # tied: counted once
+    # every weight multiplies each active row (the tied embedding once, as the LM head)
+    flops_row = 2 * sum(p.numel() for p in model.parameters())
     heads = cfg.num_attention_heads
     head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // heads
-    per_token = 2 * cfg.num_hidden_layers * cfg.num_key_value_heads * head_dim * kv_dtype_bytes
+    kv_bytes = model.lm_head.weight.element_size()
+    per_token = 2 * cfg.num_hidden_layers * cfg.num_key_value_heads * head_dim * kv_bytes
+    attention_flops = 4 * cfg.num_hidden_layers * heads * head_dim  # per row, per context token
     prefix = max(r.cached_tokens for r in results)
     width = max(r.input_tokens - r.cached_tokens for r in results)
-    total = 0.0
+    read = flops = 0.0
     for step in range(1, max(r.output_tokens for r in results)):
         active = sum(1 for r in results if r.output_tokens > step)
-        total += weights + prefix * per_token + active * (width + step) * per_token
-    return total
+        read += weights + prefix * per_token + active * (width + step) * per_token
+        flops += active * (flops_row + attention_flops * (prefix + width + step))
+    return read, flops
 
 
 def agreement(a: list[list[int]], b: list[list[int]]) -> str:
@@ -156,8 +173,7 @@ def main() -> None:
         secs, pre, out = run_engine(engine, rows, system_lens, args.max_tokens, cascade=True)
         row = Row(f"aflab-local cascade, {dtype}", secs, pre, [list(r.token_ids) for r in out],
                   sum(r.output_tokens for r in out))
-        kv_bytes = engine.model.lm_head.weight.element_size()
-        row.roofline = decode_bytes(engine, out, kv_bytes)
+        row.roofline = (*decode_cost(engine, out), matmul_peak(getattr(torch, dtype)))
         results.append(row)
         if dtype == args.dtype[0]:
             reference = [list(r.token_ids) for r in out]
@@ -196,7 +212,7 @@ def main() -> None:
         ratio = f"{batched.seconds / row.seconds:.2f}x" if batched else "-"
         roof = "-"
         if row.roofline is not None:
-            roof = f"{100 * row.roofline / bw / max(row.seconds - row.prefill, 1e-9):.0f}%"
+            roof = f"{100 * row.roofline[0] / bw / max(row.seconds - row.prefill, 1e-9):.0f}%"
         print(f"{row.name:46s} {row.seconds:8.1f} {n / row.seconds:10.3f} {row.prefill:9.1f} "
               f"{row.decode_tps():12.1f} {ratio:>20s} {roof:>9s}")
     if identical is not None:
@@ -206,9 +222,12 @@ def main() -> None:
               f"{agreement(reference, batched.tokens)}")
     for row in results:
         if row.roofline is not None:
-            print(f"roofline {row.name}: {row.roofline / 1e9:.1f} GB read over the decode steps = "
-                  f"{row.roofline / bw:.1f} s at {bw / 1e9:.1f} GB/s; measured decode "
-                  f"{row.seconds - row.prefill:.1f} s")
+            read, flops, peak = row.roofline
+            decode = row.seconds - row.prefill
+            print(f"roofline {row.name}: decode measured {decode:.1f} s; memory: {read / 1e9:.0f} GB "
+                  f"at {bw / 1e9:.1f} GB/s = {read / bw:.1f} s ({100 * read / bw / decode:.0f}%); "
+                  f"compute: {flops / 1e12:.2f} TFLOP at this dtype's measured matmul peak "
+                  f"{peak / 1e9:.0f} GFLOP/s = {flops / peak:.1f} s ({100 * flops / peak / decode:.0f}%)")
     if identical is not None and identical != n:
         sys.exit(1)
 

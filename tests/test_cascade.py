@@ -23,31 +23,33 @@ def _reference(query, keys, values, allowed):
     return torch.softmax(scores, dim=-1) @ v  # [H, q, d]
 
 
-def _prefix(length):
-    keys = [torch.randn(KV_HEADS, length, DIM, dtype=torch.float64)]
-    values = [torch.randn(KV_HEADS, length, DIM, dtype=torch.float64)]
-    return Prefix([k.transpose(-1, -2).contiguous() for k in keys], values), keys[0], values[0]
+def _prefix(length, dtype=torch.float64):
+    keys = torch.randn(KV_HEADS, length, DIM, dtype=dtype)
+    values = torch.randn(KV_HEADS, length, DIM, dtype=dtype)
+    return Prefix([keys], [values]), keys, values
 
 
-def _state(prefix, rows, capacity):
+def _state(prefix, rows, capacity, dtype=torch.float64):
     return CascadeState(prefix, rows=rows, layers=1, kv_heads=KV_HEADS, head_dim=DIM,
-                        capacity=capacity, dtype=torch.float64, device="cpu")
+                        capacity=capacity, dtype=dtype, device="cpu")
 
 
+# float64 runs the plain kernel (any device), float32 PyTorch's fused CPU kernel
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
 @pytest.mark.parametrize("prefix_len", [0, 7])
-def test_padded_block_then_decode_steps_match_plain_attention(prefix_len):
+def test_padded_block_then_decode_steps_match_plain_attention(prefix_len, dtype):
     torch.manual_seed(0)
-    prefix, pk, pv = _prefix(prefix_len) if prefix_len else (None, None, None)
+    prefix, pk, pv = _prefix(prefix_len, dtype) if prefix_len else (None, None, None)
     rows, width, lengths = 3, 5, [5, 2, 4]  # rows' own tokens, left-padded to one width
-    state = _state(prefix, rows, capacity=width)  # no room to decode: the buffer must grow
+    state = _state(prefix, rows, capacity=width, dtype=dtype)  # the buffer must grow
     for i, n in enumerate(lengths):
         state.valid[i, : width - n] = False
-    own_k = torch.randn(rows, KV_HEADS, width + 3, DIM, dtype=torch.float64)
-    own_v = torch.randn(rows, KV_HEADS, width + 3, DIM, dtype=torch.float64)
+    own_k = torch.randn(rows, KV_HEADS, width + 3, DIM, dtype=dtype)
+    own_v = torch.randn(rows, KV_HEADS, width + 3, DIM, dtype=dtype)
     steps = [(0, width)] + [(width + s, width + s + 1) for s in range(3)]
     for start, stop in steps:
         q = stop - start
-        query = torch.randn(rows, HEADS, q, DIM, dtype=torch.float64)
+        query = torch.randn(rows, HEADS, q, DIM, dtype=dtype)
         state.begin(q)
         out = state.attend(0, query, own_k[:, :, start:stop], own_v[:, :, start:stop],
                            DIM**-0.5)
@@ -65,13 +67,14 @@ def test_padded_block_then_decode_steps_match_plain_attention(prefix_len):
             torch.testing.assert_close(out[i].transpose(0, 1)[:, real], expected)
 
 
-def test_padding_queries_never_produce_nan():
-    state = _state(None, rows=2, capacity=6)
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_padding_queries_never_produce_nan(dtype):
+    state = _state(None, rows=2, capacity=6, dtype=dtype)
     state.valid[1, :3] = False
     state.begin(4)
-    out = state.attend(0, torch.randn(2, HEADS, 4, DIM, dtype=torch.float64),
-                       torch.randn(2, KV_HEADS, 4, DIM, dtype=torch.float64),
-                       torch.randn(2, KV_HEADS, 4, DIM, dtype=torch.float64), DIM**-0.5)
+    out = state.attend(0, torch.randn(2, HEADS, 4, DIM, dtype=dtype),
+                       torch.randn(2, KV_HEADS, 4, DIM, dtype=dtype),
+                       torch.randn(2, KV_HEADS, 4, DIM, dtype=dtype), DIM**-0.5)
     assert not torch.isnan(out).any()
 
 
@@ -106,5 +109,5 @@ def test_own_prefix_extends_a_base_prefix():
     state.advance(2)
     longer = state.own_prefix(prefix)
     assert longer.length == 5
-    torch.testing.assert_close(longer.keys[0], torch.cat([pk, k[0]], 1).transpose(-1, -2))
+    torch.testing.assert_close(longer.keys[0], torch.cat([pk, k[0]], 1))
     torch.testing.assert_close(longer.values[0], torch.cat([pv, v[0]], 1))

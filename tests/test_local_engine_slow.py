@@ -203,3 +203,21 @@ def test_layer_hooks_fire_and_steer_on_the_cascade_path(engine):
     finally:
         handle.remove()
     assert [r.token_ids for r in steered] != [r.token_ids for r in base]
+
+
+def test_a_hook_inside_a_layer_sends_the_forward_through_the_modules(engine):
+    from aflab.models import cascade
+
+    engine.configure(prefix_cache=True, batch_size=8, cascade=True)
+    base = engine.generate(_requests(engine, _varied_chats()[:2], max_new=6))
+    seen = []
+    handle = engine.model.model.layers[5].mlp.register_forward_hook(
+        lambda module, args, output: seen.append(output.shape)
+    )
+    try:
+        assert not cascade._lean_ok(engine.model)
+        hooked = engine.generate(_requests(engine, _varied_chats()[:2], max_new=6))
+    finally:
+        handle.remove()
+    assert cascade._lean_ok(engine.model)
+    assert seen and [r.token_ids for r in hooked] == [r.token_ids for r in base]

@@ -30,20 +30,20 @@ __all__ = ["CascadeState", "Prefix", "cascade_forward", "install", "supports"]
 #: and whose attention calls the registered attention interface.
 SUPPORTED_TYPES = {"llama", "qwen2", "qwen3"}
 ATTENTION_NAME = "aflab_cascade"
+#: PyTorch's fused CPU attention kernel that also returns the log-sum-exp (None if absent).
+_FLASH = getattr(torch.ops.aten, "_scaled_dot_product_flash_attention_for_cpu", None)
 
 
 @dataclass
 class Prefix:
-    """Keys and values of a shared token prefix, per layer: keys transposed
-    ``[kv_heads, head_dim, P]`` (the layout the score product reads fastest), values
-    ``[kv_heads, P, head_dim]``."""
+    """Keys and values of a shared token prefix, one ``[kv_heads, P, head_dim]`` per layer."""
 
     keys: list[torch.Tensor]
     values: list[torch.Tensor]
 
     @property
     def length(self) -> int:
-        return int(self.keys[0].shape[2]) if self.keys else 0
+        return int(self.keys[0].shape[1]) if self.keys else 0
 
 
 class CascadeState:
@@ -124,43 +124,63 @@ class CascadeState:
         own_v[:, :, start:stop] = value
         # [B, kvh, g*q, d]: query heads grouped under the key/value head they share
         grouped = query.reshape(rows, kv_heads, groups * q, dim)
-        if self.prefix is None and q > 1 and self._bias is not None and start == 0:
-            # a fresh block (prompt prefill without a prefix): the fused kernel, masked
-            out = F.scaled_dot_product_attention(
-                query, own_k[:, :, :stop], own_v[:, :, :stop], attn_mask=self._bias,
-                scale=scaling, enable_gqa=groups > 1,
-            )
-            return out.transpose(1, 2)
-        own = torch.matmul(grouped, own_k[:, :, :stop].transpose(-1, -2)) * scaling
-        if self._bias is not None:
-            own = (own.view(rows, kv_heads, groups, q, stop) + self._bias[:, :, None]).view(
-                rows, kv_heads, groups * q, stop
-            )
-        if self.prefix is None:
-            weights = torch.softmax(own, dim=-1)
-            out = torch.matmul(weights, own_v[:, :, :stop])
+        keys, values = own_k[:, :, :stop], own_v[:, :, :stop]
+        bias = None
+        if self._bias is not None:  # [B, 1, q, T] -> one row per (group, query) pair
+            bias = self._bias.repeat(1, 1, groups, 1) if groups > 1 else self._bias
+        if _FLASH is not None and query.device.type == "cpu" and query.dtype != torch.float64:
+            out = self._attend_flash(grouped, keys, values, bias, layer, scaling)
         else:
-            pk, pv = self.prefix.keys[layer], self.prefix.values[layer]  # [kvh, d, P], [kvh, P, d]
-            flat = grouped.transpose(0, 1).reshape(kv_heads, rows * groups * q, dim)
-            shared = torch.matmul(flat, pk) * scaling  # [kvh, B*g*q, P]
-            shared = shared.view(kv_heads, rows, groups * q, -1).transpose(0, 1)
-            top = torch.maximum(shared.amax(-1, keepdim=True), own.amax(-1, keepdim=True))
-            shared = torch.exp(shared - top)
-            own = torch.exp(own - top)
-            total = shared.sum(-1, keepdim=True) + own.sum(-1, keepdim=True)
-            from_prefix = torch.matmul(
-                shared.transpose(0, 1).reshape(kv_heads, rows * groups * q, -1), pv
-            ).view(kv_heads, rows, groups * q, dim).transpose(0, 1)
-            out = (from_prefix + torch.matmul(own, own_v[:, :, :stop])) / total
+            out = self._attend_plain(grouped, keys, values, bias, layer, scaling)
         return out.reshape(rows, heads, q, dim).transpose(1, 2)
+
+    def _attend_flash(self, grouped: torch.Tensor, keys: torch.Tensor, values: torch.Tensor,
+                      bias: torch.Tensor | None, layer: int, scaling: float) -> torch.Tensor:
+        """CPU: PyTorch's fused attention kernel on each part, merged by their log-sum-exps."""
+        own, own_lse = _FLASH(grouped, keys, values, attn_mask=bias, scale=scaling)[:2]
+        if self.prefix is None:
+            return own
+        rows, kv_heads, n, dim = grouped.shape
+        pk, pv = self.prefix.keys[layer], self.prefix.values[layer]
+        flat = grouped.transpose(0, 1).reshape(1, kv_heads, rows * n, dim)
+        shared, shared_lse = _FLASH(flat, pk[None], pv[None], scale=scaling)[:2]
+        shared = shared.view(kv_heads, rows, n, dim).transpose(0, 1)
+        shared_lse = shared_lse.view(kv_heads, rows, n).transpose(0, 1)
+        top = torch.maximum(shared_lse, own_lse)
+        w_shared = torch.exp(shared_lse - top)[..., None]
+        w_own = torch.exp(own_lse - top)[..., None]
+        merged = (shared * w_shared + own * w_own) / (w_shared + w_own)
+        return merged.to(grouped.dtype)
+
+    def _attend_plain(self, grouped: torch.Tensor, keys: torch.Tensor, values: torch.Tensor,
+                      bias: torch.Tensor | None, layer: int, scaling: float) -> torch.Tensor:
+        """Any device: scores of both parts normalised by one softmax."""
+        rows, kv_heads, n, dim = grouped.shape
+        own = torch.matmul(grouped, keys.transpose(-1, -2)) * scaling
+        if bias is not None:
+            own = own + bias
+        if self.prefix is None:
+            return torch.matmul(torch.softmax(own, dim=-1), values)
+        pk, pv = self.prefix.keys[layer], self.prefix.values[layer]
+        flat = grouped.transpose(0, 1).reshape(kv_heads, rows * n, dim)
+        shared = torch.matmul(flat, pk.transpose(-1, -2)) * scaling  # [kvh, B*n, P]
+        shared = shared.view(kv_heads, rows, n, -1).transpose(0, 1)
+        top = torch.maximum(shared.amax(-1, keepdim=True), own.amax(-1, keepdim=True))
+        shared = torch.exp(shared - top)
+        own = torch.exp(own - top)
+        total = shared.sum(-1, keepdim=True) + own.sum(-1, keepdim=True)
+        from_prefix = torch.matmul(
+            shared.transpose(0, 1).reshape(kv_heads, rows * n, -1), pv
+        ).view(kv_heads, rows, n, dim).transpose(0, 1)
+        return (from_prefix + torch.matmul(own, values)) / total
 
     def own_prefix(self, base: Prefix | None, row: int = 0) -> Prefix:
         """The prefix made of ``base`` followed by row ``row``'s filled columns."""
         keys, values = [], []
         for layer, (k, v) in enumerate(zip(self.keys, self.values)):
-            k, v = k[row, :, : self.filled].transpose(-1, -2), v[row, :, : self.filled]
+            k, v = k[row, :, : self.filled], v[row, :, : self.filled]
             if base is not None and base.length:
-                k = torch.cat([base.keys[layer], k], dim=2)
+                k = torch.cat([base.keys[layer], k], dim=1)
                 v = torch.cat([base.values[layer], v], dim=1)
             keys.append(k.contiguous())
             values.append(v.contiguous())
@@ -260,16 +280,95 @@ def cascade_forward(model: Any, ids: torch.Tensor, positions: torch.Tensor,
     state.begin(q)
     hidden = inner.embed_tokens(ids)
     position_embeddings = inner.rotary_emb(hidden, position_ids=positions)
-    selected = getattr(model, "_aflab_cascade_selected", None)
-    if selected is None:
-        selected = _Selected(model)
-        model._aflab_cascade_selected = selected
-    with selected:
-        for layer in inner.layers:
-            out = layer(hidden, attention_mask=None, position_ids=positions,
-                        position_embeddings=position_embeddings, aflab_kv=state)
-            hidden = out[0] if isinstance(out, tuple) else out
+    if _lean_ok(model):
+        cos, sin = (t.unsqueeze(1) for t in position_embeddings)
+        for index, layer in enumerate(inner.layers):
+            hidden = _lean_layer(layer, index, hidden, cos, sin, state)
+    else:
+        selected = getattr(model, "_aflab_cascade_selected", None)
+        if selected is None:
+            selected = _Selected(model)
+            model._aflab_cascade_selected = selected
+        with selected:
+            for layer in inner.layers:
+                out = layer(hidden, attention_mask=None, position_ids=positions,
+                            position_embeddings=position_embeddings, aflab_kv=state)
+                hidden = out[0] if isinstance(out, tuple) else out
     state.advance(q)
     if not logits:
         return None
     return model.lm_head(inner.norm(hidden[:, -1:, :]))[:, -1, :]
+
+
+# -- the lean layer: the decoder layer's arithmetic without its Python wrappers ------------
+#: Architectures whose decoder layer is exactly: RMSNorm -> q/k/v projections -> rotary ->
+#: attention -> o_proj -> residual -> RMSNorm -> SiLU-gated MLP -> residual.
+LEAN_TYPES = {"llama", "qwen2"}
+
+
+def _lean_ok(model: Any) -> bool:
+    """The lean path computes what the layer modules compute, op for op. It is taken only
+    when no hook could tell the difference: hooks on a decoder layer itself are called as
+    the module would call them; a hook anywhere inside a layer (or a global module hook, or
+    one that takes keyword arguments) sends the forward through the modules instead."""
+    from torch.nn.modules import module as torch_module
+
+    config = model.config
+    if config.model_type not in LEAN_TYPES or getattr(config, "hidden_act", "silu") != "silu":
+        return False
+    if any(getattr(torch_module, name, None) for name in (
+        "_global_forward_hooks", "_global_forward_pre_hooks", "_global_backward_hooks",
+    )):
+        return False
+    for layer in model.model.layers:
+        if layer._forward_hooks_with_kwargs or layer._forward_pre_hooks_with_kwargs:
+            return False
+        for sub in layer.modules():
+            if sub is not layer and (sub._forward_hooks or sub._forward_pre_hooks):
+                return False
+    return True
+
+
+def _rms_norm(norm: Any, hidden: torch.Tensor) -> torch.Tensor:
+    eps = getattr(norm, "variance_epsilon", None)
+    eps = getattr(norm, "eps", 1e-6) if eps is None else eps
+    dtype = hidden.dtype
+    x = hidden.to(torch.float32)
+    x = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps)
+    return norm.weight * x.to(dtype)
+
+
+def _rotate_half(x: torch.Tensor) -> torch.Tensor:
+    half = x.shape[-1] // 2
+    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+
+
+def _lean_layer(layer: Any, index: int, hidden: torch.Tensor, cos: torch.Tensor,
+                sin: torch.Tensor, state: CascadeState) -> torch.Tensor:
+    args: tuple[Any, ...] = (hidden,)
+    for hook in list(layer._forward_pre_hooks.values()):
+        result = hook(layer, args)
+        if result is not None:
+            args = result if isinstance(result, tuple) else (result,)
+    hidden = args[0]
+    attn = layer.self_attn
+    rows, q, _ = hidden.shape
+    dim = attn.head_dim
+    x = _rms_norm(layer.input_layernorm, hidden)
+    query = F.linear(x, attn.q_proj.weight, attn.q_proj.bias).view(rows, q, -1, dim).transpose(1, 2)
+    key = F.linear(x, attn.k_proj.weight, attn.k_proj.bias).view(rows, q, -1, dim).transpose(1, 2)
+    value = F.linear(x, attn.v_proj.weight, attn.v_proj.bias).view(rows, q, -1, dim).transpose(1, 2)
+    query = (query * cos) + (_rotate_half(query) * sin)
+    key = (key * cos) + (_rotate_half(key) * sin)
+    out = state.attend(index, query, key, value, attn.scaling).reshape(rows, q, -1)
+    hidden = hidden + F.linear(out, attn.o_proj.weight, attn.o_proj.bias)
+    mlp = layer.mlp
+    x = _rms_norm(layer.post_attention_layernorm, hidden)
+    gate = F.silu(F.linear(x, mlp.gate_proj.weight, mlp.gate_proj.bias))
+    hidden = hidden + F.linear(gate * F.linear(x, mlp.up_proj.weight, mlp.up_proj.bias),
+                               mlp.down_proj.weight, mlp.down_proj.bias)
+    for hook in list(layer._forward_hooks.values()):
+        result = hook(layer, args, hidden)
+        if result is not None:
+            hidden = result
+    return hidden

@@ -77,6 +77,16 @@ class GenerationRequest:
         return (self.temperature, self.top_p if self.temperature > 0 else None)
 
 
+def _common_length(a: Any, b: Any) -> int:
+    """How many leading tokens two id sequences share."""
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
 class LocalEngine:
     """Loads a checkpoint (plus optional PEFT adapter) and serves batched generation."""
 
@@ -181,8 +191,15 @@ class LocalEngine:
         return len(prefix) if ids[: len(prefix)] == prefix else 0
 
     # -- prefix caches --------------------------------------------------------------
-    def _prefix_for(self, ids: list[int], system_len: int) -> tuple[int, ...] | None:
-        """The longest cached prefix of ``ids``, building one from shared starts if useful."""
+    def _prefix_for(
+        self, ids: list[int], system_len: int, shared: int | None = None
+    ) -> tuple[int, ...] | None:
+        """The longest cached prefix of ``ids``, building one from shared starts if useful.
+
+        ``shared``: how many tokens ``ids`` shares with every other request served with it
+        (the prefix then covers exactly those, so the requests stay one batch); without
+        it, the start shared with recent requests counts.
+        """
         key_ids = tuple(ids)
         best: tuple[int, ...] | None = None
         for key in self._prefixes:
@@ -190,13 +207,10 @@ class LocalEngine:
                 if best is None or len(key) > len(best):
                     best = key
         candidate = system_len
-        for other in self._recent:
-            n = 0
-            for a, b in zip(other, key_ids):
-                if a != b:
-                    break
-                n += 1
-            candidate = max(candidate, n)
+        for other in self._recent if shared is None else ():
+            candidate = max(candidate, _common_length(other, key_ids))
+        if shared is not None:
+            candidate = max(candidate, shared)
         candidate = min(candidate, len(ids) - 1)
         # a new prefix only when it adds enough tokens; it extends the best cached one
         grow = candidate - (len(best) if best is not None else 0)
@@ -249,11 +263,22 @@ class LocalEngine:
 
     def _serve_all(self, requests: list[GenerationRequest]) -> None:
         pending = [r for r in requests if not self._reject_overflow(r)]
+        # requests with the same system prompt share one prefix: the tokens they all start
+        # with (a longer prefix per request would split them into smaller batches)
+        by_system: dict[tuple[int, ...], list[GenerationRequest]] = {}
+        for request in pending:
+            if request.system_len >= MIN_PREFIX_TOKENS:
+                by_system.setdefault(tuple(request.ids[: request.system_len]), []).append(request)
+        shared: dict[int, int] = {}
+        for members in by_system.values():
+            if len(members) > 1:
+                common = min(_common_length(members[0].ids, m.ids) for m in members[1:])
+                shared.update((id(m), common) for m in members)
         # the prefix caches are taken now: building a later prefix may evict an earlier one
         groups: dict[tuple[Any, ...], tuple[Any, list[GenerationRequest]]] = {}
         for request in pending:
             prefix = (
-                self._prefix_for(request.ids, request.system_len)
+                self._prefix_for(request.ids, request.system_len, shared.get(id(request)))
                 if self.prefix_cache_enabled
                 else None
             )
