@@ -130,6 +130,12 @@ class CascadeState:
             bias = self._bias.repeat(1, 1, groups, 1) if groups > 1 else self._bias
         if _FLASH is not None and query.device.type == "cpu" and query.dtype != torch.float64:
             out = self._attend_flash(grouped, keys, values, bias, layer, scaling)
+        elif self.prefix is None and q > 1:
+            # a block with no shared prefix (e.g. a long prompt's prefill): the fused kernel,
+            # never a [q, T] score matrix per head in memory
+            out = F.scaled_dot_product_attention(query, keys, values, attn_mask=self._bias,
+                                                 scale=scaling, enable_gqa=groups > 1)
+            return out.transpose(1, 2)
         else:
             out = self._attend_plain(grouped, keys, values, bias, layer, scaling)
         return out.reshape(rows, heads, q, dim).transpose(1, 2)

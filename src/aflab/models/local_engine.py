@@ -141,6 +141,9 @@ class LocalEngine:
             self.pad_id = min(self.eos_ids) if self.eos_ids else 0
         self.prefix_cache_enabled = True
         self.batch_size = 8
+        #: wall-clock seconds spent generating (prefill and decode), and batches run
+        self.busy_seconds = 0.0
+        self.batches = 0
         self._prefixes: OrderedDict[tuple[int, ...], Any] = OrderedDict()
         self._recent: list[tuple[int, ...]] = []
         self._queue: list[GenerationRequest] = []
@@ -262,6 +265,13 @@ class LocalEngine:
         return [r.future.result() for r in requests]
 
     def _serve_all(self, requests: list[GenerationRequest]) -> None:
+        started = time.perf_counter()
+        try:
+            self._serve(requests)
+        finally:
+            self.busy_seconds += time.perf_counter() - started
+
+    def _serve(self, requests: list[GenerationRequest]) -> None:
         pending = [r for r in requests if not self._reject_overflow(r)]
         # requests with the same system prompt share one prefix: the tokens they all start
         # with (a longer prefix per request would split them into smaller batches)
@@ -288,6 +298,7 @@ class LocalEngine:
         for (prefix, _), (cache, group) in groups.items():
             for start in range(0, len(group), self.batch_size):
                 batch = group[start : start + self.batch_size]
+                self.batches += 1
                 try:
                     self._run_batch(batch, prefix, cache)
                 except BaseException as err:  # hand the error to every waiting caller

@@ -39,6 +39,10 @@ __all__ = ["LocalModelAPI", "request_seed", "resolve_checkpoint"]
 
 logger = logging.getLogger(__name__)
 
+#: Requests decoded together when ``batch_size`` is not given (Inspect sends up to
+#: ``max_connections`` at once).
+DEFAULT_BATCH_SIZE = 16
+
 _ENGINES: dict[tuple[str, str | None, str, str], LocalEngine] = {}
 _ENGINES_LOCK = threading.Lock()
 
@@ -94,7 +98,7 @@ class LocalModelAPI(ModelAPI):
         )
         self.engine.configure(
             prefix_cache=_as_bool(model_args.get("prefix_cache", True)),
-            batch_size=int(model_args.get("batch_size") or 8),
+            batch_size=int(model_args.get("batch_size") or DEFAULT_BATCH_SIZE),
         )
 
     async def generate(
