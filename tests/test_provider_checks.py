@@ -91,3 +91,4 @@ def test_auth_failure_is_one_line_without_retries(status, monkeypatch):
     assert last.startswith("Error: authentication failed"), last
     assert status in last and f"AUTH{status}_API_KEY" in last and "resume" not in last
     assert server.counts["target"] <= 2  # one request per sample of the pair: no retries
+    assert "Traceback" not in result.output  # Inspect's panel shows the one error line

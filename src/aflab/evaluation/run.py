@@ -46,7 +46,7 @@ from aflab.evaluation.inspect_args import (
 )
 from aflab.evaluation.tasks import SETTINGS
 from aflab.evaluation.variants import parse_variant_specs
-from aflab.evaluation.run_failures import auth_failure, first_error
+from aflab.evaluation.run_failures import auth_failure, first_error, short_auth_panels
 from aflab.models.checks import check_model
 from aflab.redaction import redact
 
@@ -261,19 +261,20 @@ def run_evaluation(config: RunConfig, *, display: str | None = None) -> tuple[Pa
         grader_module._warned = True  # printed once here; the scorers need not log it again
     try:
         target = target_model(config)
-        success, logs = eval_set(
-            task,
-            log_dir=str(log_dir),
-            model=target,
-            model_args=config.model_args if isinstance(target, str) else {},
-            **options,
-            epochs=config.epochs,
-            display=display,  # type: ignore[arg-type]
-            retry_attempts=0,  # bounded failure: no whole-task retries; rerun to resume
-            retry_immediate=False,
-            log_buffer=1,  # every finished sample reaches the log dir at once
-            **gen,
-        )
+        with short_auth_panels():
+            success, logs = eval_set(
+                task,
+                log_dir=str(log_dir),
+                model=target,
+                model_args=config.model_args if isinstance(target, str) else {},
+                **options,
+                epochs=config.epochs,
+                display=display,  # type: ignore[arg-type]
+                retry_attempts=0,  # bounded failure: no whole-task retries; rerun to resume
+                retry_immediate=False,
+                log_buffer=1,  # every finished sample reaches the log dir at once
+                **gen,
+            )
     except BaseException:
         _undo_start(log_dir, created, record_path, previous_record)
         raise

@@ -8,12 +8,15 @@ unwrapped); :func:`auth_failure` recognises a provider refusing the credentials 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from inspect_ai.log import EvalLog
 
 from aflab.models.checks import key_vars
 
-__all__ = ["auth_failure", "first_error"]
+__all__ = ["auth_failure", "first_error", "short_auth_panels"]
 
 _EXCEPTION_LINE = re.compile(r"[A-Za-z_][\w.]*(?:Error|Exception|Timeout)\b")
 _AUTH = re.compile(r"(AuthenticationError|PermissionDeniedError|Error code: (401|403)"
@@ -44,3 +47,38 @@ def auth_failure(logs: list[EvalLog], models: list[tuple[str, str]]) -> str | No
                 f"{' / '.join(dict.fromkeys(keys)) or 'the provider key'} (environment or "
                 ".env), or use a key with access to the model; nothing was retried")
     return None
+
+
+@contextmanager
+def short_auth_panels() -> Iterator[None]:
+    """While Inspect runs, a task that failed on refused credentials is shown with its one
+    error line instead of a 60-line traceback panel (aflab prints the fix after the run).
+    Any other failure keeps Inspect's full traceback. Without the display hook (another
+    Inspect version) nothing changes."""
+    try:
+        from inspect_ai._display.core import results
+    except ImportError:
+        yield
+        return
+    original = getattr(results, "task_result_error", None)
+    panel = getattr(results, "task_panel", None)
+    interrupted = getattr(results, "task_interrupted", None)
+    if original is None or panel is None or interrupted is None:
+        yield
+        return
+
+    def short(profile: Any, error: Any) -> Any:
+        line = f"{getattr(error.exc_type, '__name__', 'Error')}: {error.exc_value}"
+        if not _AUTH.search(line):
+            return original(profile, error)
+        from rich.text import Text
+
+        return panel(profile=profile, show_model=True, body=Text(" ".join(line.split())),
+                     subtitle=None, footer=interrupted(profile, error.samples_completed),
+                     log_location=profile.log_location)
+
+    results.task_result_error = short
+    try:
+        yield
+    finally:
+        results.task_result_error = original
