@@ -283,10 +283,14 @@ def models(convert: bool) -> None:
 
 def _register_classifiers() -> None:
     from aflab.cli.classifiers_cmd import classifiers
+    from aflab.cli.monitors_cmd import monitors
     from aflab.cli.organisms_cmd import organisms
+    from aflab.cli.whitebox_cmd import whitebox
 
     main.add_command(classifiers)
     main.add_command(organisms)
+    main.add_command(whitebox)
+    main.add_command(monitors)
 
 
 _register_classifiers()
