@@ -255,6 +255,24 @@ def test_gap_shift_hand_computed():
     assert shift["ci"][0] <= shift["shift"] <= shift["ci"][1]
 
 
+def test_steering_verdict_needs_coherence_pairs_and_random_spread():
+    from aflab.whitebox.steer_sweep import verdict
+
+    def row(kind, shift, ci=None, n=20, coherent=True):
+        return {"kind": kind, "layer": 3, "coefficient": 0.3, "coherent": coherent,
+                "shift": {"shift": shift, "ci": ci, "n_pairs": n}}
+
+    randoms = [row("random", v) for v in (-0.1, -0.2, -0.15, -0.25, -0.05)]
+    v = verdict([row("watched", -0.5, [-0.8, -0.2]), *randoms], 3, 0.3)
+    assert v["beyond_spread"] and v["random_spread"] == [-0.25, -0.05]
+    assert v["effect_vs_random"] == pytest.approx(-0.35)
+    assert not verdict([row("watched", -0.5, [-0.8, 0.1]), *randoms], 3, 0.3)["beyond_spread"]
+    assert not verdict([row("watched", -0.5, [-0.8, -0.2], coherent=False), *randoms], 3,
+                       0.3)["beyond_spread"]
+    few = verdict([row("watched", 1.0, [1.0, 1.0], n=1), *randoms], 3, 0.3)
+    assert not few["beyond_spread"] and "usable pairs" in few["reason"]
+
+
 def test_improvement_ratio_and_decision_hand_computed():
     assert improvement_ratio({0.0: [0.2], 0.01: [0.3, 0.5], 0.02: [0.1, 0.1]}) == pytest.approx(2.0)
     with pytest.raises(AflabUsageError):
