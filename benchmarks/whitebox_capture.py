@@ -10,8 +10,8 @@ through :func:`aflab.whitebox.activations.capture` end to end (tokenising, hooks
 layer's ``resid_post``, pooling, safetensors shards on disk). Runs alternate and the
 fastest of ``--repeats`` is kept for each, so load from other processes hurts both
 alike; the ratio is also given in process CPU time, which a process stopped or
-starved by other work does not accumulate. Goal: ratio >= 0.8. A second line captures only the lower half of the layers,
-where the forward pass stops early.
+starved by other work does not accumulate. Goal: ratio >= 0.8. A second line captures
+only the lower half of the layers, where the forward pass stops early.
 
 Memory: ``capture`` of N samples in a fresh subprocess, peak resident memory (ru_maxrss),
 for N = n_memory / 4 and n_memory; the difference is what the run itself costs beyond the

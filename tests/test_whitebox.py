@@ -146,7 +146,8 @@ def test_sample_sources(tmp_path):
     wrapped = control_samples(input_block=True)[0].prompt[-1]["content"]
     assert wrapped.startswith("<INPUT>") and "is_free_tier_user" not in wrapped
     dup = tmp_path / "dup.jsonl"
-    dup.write_text('{"id": "a", "prompt": "x", "label": 1}\n{"id": "a", "prompt": "y", "label": 0}\n')
+    dup.write_text('{"id": "a", "prompt": "x", "label": 1}\n'
+                   '{"id": "a", "prompt": "y", "label": 0}\n')
     with pytest.raises(AflabUsageError) as err:
         label_file_samples(dup)
     assert "duplicate sample id" in one_line(err.value)
@@ -191,7 +192,8 @@ def test_probe_sweep_finds_the_signal_layer_and_reports_controls(tmp_path):
     X, y, g = _separable()
     store = _write_store(tmp_path / "s", X, y, g)
     ctrl_X = {k: np.random.default_rng(1).normal(size=(100, 6)) for k in X}
-    control = _write_store(tmp_path / "c", ctrl_X, np.zeros(100, int), [f"c{i}" for i in range(100)])
+    control = _write_store(tmp_path / "c", ctrl_X, np.zeros(100, int),
+                           [f"c{i}" for i in range(100)])
     result = run_probe(ProbeConfig(store=str(store), control=str(control), n_boot=100))
     assert result["best_site"] == "blocks.1.resid_post"
     assert result["best"]["auroc"] > 0.95 and result["sites"][0]["auroc"] < 0.8
@@ -429,7 +431,8 @@ def test_weight_noise_is_restored_bit_identical(loaded):
     before = {k: v.detach().clone() for k, v in loaded.model.state_dict().items()}
     with weight_noise(loaded.model, 0.01, seed=3, layers=[0, 29]):
         changed = [k for k, v in loaded.model.state_dict().items() if not torch.equal(v, before[k])]
-        assert changed and all(k.startswith(("model.layers.0.", "model.layers.29.")) for k in changed)
+        assert changed
+        assert all(k.startswith(("model.layers.0.", "model.layers.29.")) for k in changed)
     assert all(torch.equal(v, before[k]) for k, v in loaded.model.state_dict().items())
     with pytest.raises(ValueError):  # restored after an error too
         with weight_noise(loaded.model, 0.05, seed=4, scale="relative"):
@@ -511,8 +514,8 @@ def test_steer_sweep_end_to_end(tmp_path, loaded):
 
     d = loaded.model.config.hidden_size
     vec = np.random.default_rng(0).standard_normal(d).astype(np.float32)
-    save_directions(Directions("test", {"blocks.5.resid_post": vec},
-                               {"blocks.5.resid_post": 10.0}), tmp_path / "d" / "direction.safetensors")
+    save_directions(Directions("test", {"blocks.5.resid_post": vec}, {"blocks.5.resid_post": 10.0}),
+                    tmp_path / "d" / "direction.safetensors")
     run_dir, result = run_steer(SteerConfig(
         model="aflab-local/smollm2", direction=str(tmp_path / "d"), layers=(5,),
         coefficients=(0.0,), n_random=1, limit=2, max_tokens=24, max_turns=1, temperature=0.0,

@@ -47,7 +47,8 @@ def _config_options(config: type, skip: tuple[str, ...] = ()) -> Callable[[F], F
     """One flag per config field (help from the field; unset = the config's default)."""
 
     def decorate(func: F) -> F:
-        for name, field in reversed(list(config.model_fields.items())):  # type: ignore[attr-defined]
+        fields = config.model_fields  # type: ignore[attr-defined]
+        for name, field in reversed(list(fields.items())):
             if name in skip:
                 continue
             annotation = _plain(field.annotation)

@@ -110,7 +110,8 @@ def load_model(name: str, *, device: str | None = None, dtype: str = "float32",
     if adapter is not None:
         from peft import PeftModel
 
-        model = PeftModel.from_pretrained(model, str(adapter), is_trainable=False).merge_and_unload()
+        model = PeftModel.from_pretrained(model, str(adapter), is_trainable=False)
+        model = model.merge_and_unload()
     if device_map is None:
         model = model.to(device or "cpu")
     return LoadedModel(name, model.eval(), tokenizer, None)

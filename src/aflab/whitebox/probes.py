@@ -207,7 +207,8 @@ def run_probe(cfg: ProbeConfig) -> dict[str, Any]:
         result["controls"]["masked_activations"] = {"sites": masked_sites,
                                                     "best": masked_sites[best]}
     if cfg.bag_of_tokens:
-        vocab = int(max(int(ids.max(initial=0)) for ids in store.token_ids(unmasked_only=False)) + 1)
+        all_ids = store.token_ids(unmasked_only=False)
+        vocab = int(max(int(ids.max(initial=0)) for ids in all_ids)) + 1
         if control is not None:
             vocab = max(vocab, int(max(int(i.max(initial=0)) for i in control.token_ids())) + 1)
         ctrl_bag = _bag(control.token_ids(), vocab) if control is not None else None

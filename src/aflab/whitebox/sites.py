@@ -23,7 +23,8 @@ from typing import Any, Literal
 from aflab.errors import AflabUsageError
 
 __all__ = ["ARCHITECTURES", "SITE_KINDS", "Architecture", "Site", "architecture_of",
-           "decoder_layers", "expand_sites", "first_tensor", "n_layers", "parse_site", "site_module",
+           "decoder_layers", "expand_sites", "first_tensor", "n_layers", "parse_site",
+           "site_module",
            "unwrap"]
 
 SiteKind = Literal["resid_pre", "resid_post", "attn_out", "mlp_out"]

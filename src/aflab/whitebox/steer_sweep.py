@@ -165,7 +165,8 @@ def verdict(rows: list[dict[str, Any]], layer: int, coefficient: float, min_pair
         "random_total": len(randoms), "random_coherent": sum(r["coherent"] for r in randoms),
         "random_unusable": len(randoms) - len(usable), "beyond_spread": False}
     if watched["shift"]["n_pairs"] < min_pairs or shift is None:
-        out["reason"] = f"the direction's condition has {watched['shift']['n_pairs']} usable pairs (< {min_pairs})"
+        out["reason"] = (f"the direction's condition has {watched['shift']['n_pairs']} usable "
+                         f"pairs (< {min_pairs})")
         return out
     if len(usable) < 2:
         out["reason"] = f"only {len(usable)} random directions have >= {min_pairs} usable pairs"
