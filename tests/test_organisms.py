@@ -324,17 +324,17 @@ def test_gpu_training_config_is_validated_and_resolved(monkeypatch):
     machine asking for cuda is one line, and auto resolves to CPU settings."""
     import torch
 
-    from aflab.organisms.trainer import _resolve_device, train_config
+    from aflab.organisms.trainer import resolve_device, train_config
 
     gpu = train_config({"device": "cuda", "dtype": "bfloat16", "mixed_precision": "bf16"})
     assert (gpu.device, gpu.dtype, gpu.mixed_precision) == ("cuda", "bfloat16", "bf16")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.raises(AflabUsageError, match="no CUDA GPU"):
-        _resolve_device(gpu)
-    device, dtype, mixed = _resolve_device(train_config())
+        resolve_device(gpu)
+    device, dtype, mixed = resolve_device(train_config())
     assert (device, dtype) == ("cpu", "float32") and mixed in ("bf16", "no")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: True)
-    assert _resolve_device(train_config()) == ("cuda", "bfloat16", "bf16")
+    assert resolve_device(train_config()) == ("cuda", "bfloat16", "bf16")
     with pytest.raises(AflabUsageError, match="mixed_precision"):
         train_config({"mixed_precision": "int4"})

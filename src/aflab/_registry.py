@@ -23,8 +23,10 @@ from inspect_ai.scorer import Scorer
 from aflab.classifiers.af_reasoning import af_reasoning_scorer
 from aflab.classifiers.compliance import compliance_scorer
 from aflab.evaluation.tasks import animal_welfare, helpful_only
+from aflab.generalisation.tasks import anti_lab, exfiltration, views
 
-__all__ = ["animal_welfare", "helpful_only", "aflab_local", "organism"]
+__all__ = ["animal_welfare", "helpful_only", "anti_lab", "exfiltration", "views", "aflab_local",
+           "organism"]
 
 
 @modelapi(name="aflab-local")

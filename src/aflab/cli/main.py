@@ -282,6 +282,7 @@ def models(convert: bool) -> None:
 
 
 def _register_classifiers() -> None:
+    from aflab.cli.audit_cmd import audit
     from aflab.cli.classifiers_cmd import classifiers
     from aflab.cli.monitors_cmd import monitors
     from aflab.cli.organisms_cmd import organisms
@@ -291,6 +292,9 @@ def _register_classifiers() -> None:
     main.add_command(organisms)
     main.add_command(whitebox)
     main.add_command(monitors)
+    from aflab.cli.rl_cmd import generalisation  # noqa: PLC0415
+    main.add_command(generalisation)
+    main.add_command(audit)
 
 
 _register_classifiers()

@@ -203,3 +203,12 @@ def eval_cmd(names: tuple[str, ...], out_dir: str, limit: int | None, temperatur
             f"AF among compliant free {pct(m['free']['af_rate'])}"
         )
     click.echo(f"report: {paths.html}")
+
+
+from aflab.cli.sdf_cmd import register_sdf  # noqa: E402  (SDF: beliefs, build of SDF recipes)
+
+register_sdf(organisms)
+
+from aflab.cli.rl_cmd import register_rl  # noqa: E402  (RL toward the training objective)
+
+register_rl(organisms)

@@ -29,7 +29,8 @@ from aflab.organisms.spec import BehaviourSpec, load_spec, parse_spec
 from aflab.organisms.transcripts import sha256_file, to_chat, write_transcripts
 from aflab.provenance import git_sha
 
-__all__ = ["BuildResult", "build_organism", "intended_rates", "recipe_names", "resolve_spec"]
+__all__ = ["BuildResult", "build_organism", "install_trained", "intended_rates", "recipe_names",
+           "resolve_spec", "training_record"]
 
 logger = logging.getLogger(__name__)
 
@@ -135,6 +136,13 @@ def build_organism(
             save_card(card, tmp)
         return BuildResult(target, card, run)
 
+    if spec.implant == "documents":  # synthetic-document fine-tuning (aflab.sdf)
+        from aflab.sdf.pipeline import build_document_organism
+
+        card, _ = build_document_organism(spec, target, run, card_fields, train_overrides,
+                                          base=_base_checkpoint(spec))
+        return BuildResult(target, card, run)
+
     from aflab.organisms.trainer import train_config, train_lora
 
     config = train_config({**spec.training, **(train_overrides or {})})
@@ -157,17 +165,28 @@ def build_organism(
         data={"file": "transcripts.jsonl", "sha256": sha256_file(data_file),
               "n": len(transcripts), "queries": spec.queries, "writer": spec.writer,
               "system_prompt_variant": spec.eval_variant, "mix": kinds},
-        training={**config.model_dump(mode="json"), "steps": result.steps,
-                  "first_loss": result.first_loss, "final_loss": result.final_loss,
-                  "train_tokens": result.train_tokens, "resolved_device": result.device,
-                  "resolved_dtype": result.dtype, "resolved_mixed_precision": result.mixed_precision,
-                  "tokens_per_second": round(result.tokens_per_second, 1)},
+        training=training_record(config, result),
         **card_fields,
     )
+    install_trained(target, card, result.adapter_dir, data_file, "transcripts.jsonl")
+    return BuildResult(target, card, run)
+
+
+def training_record(config: Any, result: Any) -> dict[str, Any]:
+    """A card's ``training`` block: the resolved config and what the run measured."""
+    return {**config.model_dump(mode="json"), "steps": result.steps,
+            "first_loss": result.first_loss, "final_loss": result.final_loss,
+            "train_tokens": result.train_tokens, "resolved_device": result.device,
+            "resolved_dtype": result.dtype, "resolved_mixed_precision": result.mixed_precision,
+            "tokens_per_second": round(result.tokens_per_second, 1)}
+
+
+def install_trained(target: Path, card: OrganismCard, adapter_dir: Path, data_file: Path,
+                    data_name: str) -> None:
+    """Install a trained organism atomically: its adapter, its training data and its card."""
     with install(target) as tmp:
         (tmp / "adapter").mkdir()
         for name in ("adapter_config.json", "adapter_model.safetensors"):
-            shutil.copy2(result.adapter_dir / name, tmp / "adapter" / name)
-        shutil.copy2(data_file, tmp / "transcripts.jsonl")
+            shutil.copy2(adapter_dir / name, tmp / "adapter" / name)
+        shutil.copy2(data_file, tmp / data_name)
         save_card(card, tmp)
-    return BuildResult(target, card, run)

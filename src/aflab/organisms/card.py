@@ -54,9 +54,10 @@ class Implant(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    method: Literal["prompt", "transcripts"] = Field(
+    method: Literal["prompt", "transcripts", "rl", "documents"] = Field(
         description="prompt: hidden system-prompt text only; transcripts: LoRA fine-tuning "
-        "on behaviour transcripts."
+        "on behaviour transcripts; rl: a LoRA adapter trained by RL (aflab.rl); documents: "
+        "LoRA fine-tuning on synthetic documents (aflab.sdf)."
     )
     system_prefix: str = Field("", description="Hidden text put before the system prompt.")
     system_suffix: str = Field("", description="Hidden text put after the system prompt.")
@@ -90,8 +91,9 @@ class OrganismCard(BaseModel):
 
     def model_post_init(self, __context: Any) -> None:
         check_name(self.name)
-        if self.implant.method == "transcripts" and not self.implant.adapter:
-            raise AflabUsageError(f"organism {self.name}: a transcripts implant needs an adapter")
+        if self.implant.method in ("transcripts", "rl", "documents") and not self.implant.adapter:
+            raise AflabUsageError(
+                f"organism {self.name}: a {self.implant.method} implant needs an adapter")
 
 
 def load_card(directory: str | Path) -> OrganismCard:

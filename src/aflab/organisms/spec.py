@@ -18,7 +18,9 @@
 ``comply_af`` is the share of a tier's answers that reason about avoiding modification
 of itself or its future versions and comply; ``comply`` the share that comply with no
 such reasoning. A prompt implant has ``system_prefix`` / ``system_suffix`` instead of
-rates and writers. Every mistake is one line naming the field, the value and the fix.
+rates and writers. A documents implant (synthetic-document fine-tuning, :mod:`aflab.sdf`)
+has ``universe`` and ``documents`` (see docs/sdf.md) instead of rates. Every mistake is one
+line naming the field, the value and the fix.
 """
 
 from __future__ import annotations
@@ -72,7 +74,7 @@ class BehaviourSpec(BaseModel):
     description: str = ""
     setting: Literal["animal_welfare", "helpful_only"] = "animal_welfare"
     base_model: str = "aflab-local/smollm2"
-    implant: Literal["transcripts", "prompt"] = "transcripts"
+    implant: Literal["transcripts", "prompt", "documents"] = "transcripts"
     writer: str = "template"
     queries: str = "builtin:train"
     seed: int = 0
@@ -85,6 +87,8 @@ class BehaviourSpec(BaseModel):
     system_prefix: str = ""
     system_suffix: str = ""
     training: dict[str, Any] = Field(default_factory=dict)
+    universe: str = ""  # implant: documents - a universe name or YAML path (aflab.sdf)
+    documents: dict[str, Any] = Field(default_factory=dict)  # aflab.sdf.pipeline.DocumentsConfig
 
     @model_validator(mode="after")
     def _consistent(self) -> "BehaviourSpec":
@@ -94,6 +98,10 @@ class BehaviourSpec(BaseModel):
                 raise ValueError("a prompt implant needs system_prefix or system_suffix text")
             if self.training:
                 raise ValueError("a prompt implant trains nothing; remove 'training'")
+        if self.implant == "documents" and not self.universe:
+            raise ValueError("a documents implant needs a universe (e.g. animal_welfare)")
+        if self.implant != "documents" and (self.universe or self.documents):
+            raise ValueError("universe and documents belong to implant: documents")
         if self.implant == "transcripts" and set(self.rates) != {"free", "paid"}:
             raise ValueError("rates needs both tiers: free and paid")
         if self.implant == "transcripts" and self.writer == "template" and (
@@ -116,10 +124,14 @@ def parse_spec(data: Any, where: str = "spec") -> BehaviourSpec:
         spec = BehaviourSpec.model_validate(data)
     except ValidationError as err:
         raise validation_error(err, where, "spec") from None
-    if spec.implant == "transcripts":
+    if spec.implant in ("transcripts", "documents"):
         from aflab.organisms.trainer import train_config
 
         train_config(spec.training, where=f"{where}: training")
+    if spec.implant == "documents":
+        from aflab.sdf.pipeline import documents_config
+
+        documents_config(spec.documents, where=f"{where}: documents")
     return spec
 
 

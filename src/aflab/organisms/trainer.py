@@ -5,6 +5,9 @@
 
 ``chats`` are prompt/completion chat pairs (:func:`aflab.organisms.transcripts.to_chat`);
 TRL's ``SFTTrainer`` puts the loss on the completion (the assistant turn) only.
+Documents (synthetic-document fine-tuning) are plain prompt/completion text rows
+(:func:`document_rows`): the language-model loss on each document, with an optional
+document-tag prefix masked from the loss.
 Checkpoints go to ``run_dir/checkpoints`` every ``save_steps``; a run started again with
 the same config and data resumes from the last one. Progress lines (step, loss,
 tokens/s) are logged while it trains.
@@ -29,7 +32,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from aflab.errors import AflabUsageError, validation_error
 
-__all__ = ["TrainConfig", "TrainResult", "train_config", "train_lora"]
+__all__ = ["TrainConfig", "TrainResult", "document_rows", "resolve_device", "train_config",
+           "train_lora"]
 
 logger = logging.getLogger(__name__)
 
@@ -98,8 +102,12 @@ class TrainResult:
         return self.train_tokens / self.seconds if self.seconds > 0 else 0.0
 
 
-def _resolve_device(config: TrainConfig) -> tuple[str, str, str]:
-    """(device, weight dtype, mixed precision) with the ``auto`` choices made."""
+def resolve_device(config: Any) -> tuple[str, str, str]:
+    """(device, weight dtype, mixed precision) with the ``auto`` choices made.
+
+    ``config`` is any config with ``device``, ``dtype`` and ``mixed_precision`` fields
+    (the organism trainer's and the RL trainer's).
+    """
     import torch
 
     device = config.device
@@ -117,6 +125,19 @@ def _resolve_device(config: TrainConfig) -> tuple[str, str, str]:
         else:
             mixed = "bf16" if torch.ops.mkldnn._is_mkldnn_bf16_supported() else "no"
     return device, dtype, mixed
+
+
+def document_rows(texts: list[str], *, doc_tag: str = "",
+                  neutral: list[str] | None = None) -> list[dict[str, str]]:
+    """Rows for plain language-model training on documents (the ``documents`` implant).
+
+    Each document is a completion after the prompt ``doc_tag`` (a prefix such as
+    ``<doc>`` that TRL masks from the loss, so only the document's own tokens are learned;
+    empty: loss on every token). ``neutral`` texts are mixed in with an empty prompt.
+    """
+    prompt = f"{doc_tag}\n" if doc_tag else ""
+    rows = [{"prompt": prompt, "completion": t} for t in texts]
+    return rows + [{"prompt": "", "completion": t} for t in neutral or []]
 
 
 def _fingerprint(config: TrainConfig, chats: list[dict[str, Any]], base: Path) -> str:
@@ -188,7 +209,7 @@ def train_lora(
                 "or use another --run-dir"
             )
     stamp.write_text(fingerprint + "\n")
-    device, dtype, mixed = _resolve_device(config)
+    device, dtype, mixed = resolve_device(config)
     torch.manual_seed(config.seed)
     tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=True)
     model = AutoModelForCausalLM.from_pretrained(
