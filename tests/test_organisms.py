@@ -338,3 +338,17 @@ def test_gpu_training_config_is_validated_and_resolved(monkeypatch):
     assert resolve_device(train_config()) == ("cuda", "bfloat16", "bf16")
     with pytest.raises(AflabUsageError, match="mixed_precision"):
         train_config({"mixed_precision": "int4"})
+
+
+def test_tokens_per_second_counts_only_what_this_attempt_trained(tmp_path):
+    from aflab.organisms.trainer import TrainResult
+
+    fresh = TrainResult(tmp_path, 10, 2.0, 1.0, train_tokens=1000, seconds=4.0, resumed_from=None)
+    assert fresh.tokens_per_second == 250.0
+    # resumed after training had finished: 1000 tokens seen, none of them in this attempt
+    done = TrainResult(tmp_path, 10, 2.0, 1.0, train_tokens=1000, seconds=0.01,
+                       resumed_from="checkpoint-10", attempt_tokens=0)
+    assert done.tokens_per_second == 0.0
+    half = TrainResult(tmp_path, 10, 2.0, 1.0, train_tokens=1000, seconds=2.0,
+                       resumed_from="checkpoint-5", attempt_tokens=500)
+    assert half.tokens_per_second == 250.0

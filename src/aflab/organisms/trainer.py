@@ -96,10 +96,13 @@ class TrainResult:
     device: str = "cpu"
     dtype: str = "float32"
     mixed_precision: str = "no"
+    #: tokens trained in this attempt (a resumed run counts only what it trained itself)
+    attempt_tokens: int | None = None
 
     @property
     def tokens_per_second(self) -> float:
-        return self.train_tokens / self.seconds if self.seconds > 0 else 0.0
+        tokens = self.train_tokens if self.attempt_tokens is None else self.attempt_tokens
+        return tokens / self.seconds if self.seconds > 0 and tokens > 0 else 0.0
 
 
 def resolve_device(config: Any) -> tuple[str, str, str]:
@@ -275,6 +278,11 @@ def train_lora(
         _cast_adapter(adapter_dir, torch.float16)
     history = [h for h in trainer.state.log_history if "loss" in h]
     tokens = int(getattr(trainer.state, "num_input_tokens_seen", 0) or 0)
+    before = 0
+    if resume:
+        state_file = Path(resume) / "trainer_state.json"
+        if state_file.is_file():
+            before = int(json.loads(state_file.read_text()).get("num_input_tokens_seen", 0) or 0)
     return TrainResult(
         adapter_dir=adapter_dir,
         steps=int(trainer.state.global_step),
@@ -287,6 +295,7 @@ def train_lora(
         device=device,
         dtype=dtype,
         mixed_precision=mixed,
+        attempt_tokens=max(tokens - before, 0),
     )
 
 
