@@ -41,6 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from aflab.errors import AflabUsageError, validation_error
 from aflab.organisms.card import check_name
+from aflab.yaml_files import read_yaml
 
 __all__ = ["BlueInputs", "Cue", "GameSpec", "Member", "Quirk", "builtin_games",
            "load_game_spec", "member_fingerprint"]
@@ -204,8 +205,4 @@ def load_game_spec(name_or_path: str | Path) -> GameSpec:
     if not path.is_file():
         raise AflabUsageError(f"{text!r}: neither a built-in game ({', '.join(builtin_games())})"
                               " nor a game spec file")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        raise AflabUsageError(f"{path}: not valid YAML ({str(err).splitlines()[0]})") from None
-    return parse_game_spec(data, str(path))
+    return parse_game_spec(read_yaml(path), str(path))

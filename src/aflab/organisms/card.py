@@ -30,6 +30,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from aflab.errors import AflabUsageError, validation_error
+from aflab.yaml_files import read_yaml
 
 __all__ = ["CARD_FILE", "NAME_RE", "Implant", "OrganismCard", "check_name", "load_card",
            "save_card"]
@@ -101,11 +102,9 @@ def load_card(directory: str | Path) -> OrganismCard:
     path = Path(directory) / CARD_FILE
     if not path.is_file():
         raise AflabUsageError(f"{path}: no organism card there")
+    data = read_yaml(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
         return OrganismCard.model_validate(data)
-    except yaml.YAMLError as err:
-        raise AflabUsageError(f"{path}: not valid YAML ({str(err).splitlines()[0]})") from None
     except ValidationError as err:
         raise validation_error(err, str(path), "card") from None
 

@@ -28,11 +28,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from aflab.errors import AflabUsageError, validation_error
 from aflab.organisms.card import check_name
+from aflab.yaml_files import read_yaml
 
 __all__ = ["BehaviourSpec", "TierRates", "load_spec", "parse_spec"]
 
@@ -140,8 +140,4 @@ def load_spec(path: str | Path) -> BehaviourSpec:
     file = Path(path)
     if not file.is_file():
         raise AflabUsageError(f"{file}: no such spec file")
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        raise AflabUsageError(f"{file}: not valid YAML ({str(err).splitlines()[0]})") from None
-    return parse_spec(data, str(file))
+    return parse_spec(read_yaml(file), str(file))

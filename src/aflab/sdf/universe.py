@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from aflab.errors import AflabUsageError, validation_error
+from aflab.yaml_files import read_yaml
 
 __all__ = ["Fact", "Question", "Universe", "load_universe", "parse_universe", "universe_names"]
 
@@ -134,8 +135,4 @@ def load_universe(name_or_path: str | Path) -> Universe:
             f"universe {text!r}: neither a shipped universe ({', '.join(universe_names())}) "
             "nor a YAML file"
         )
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        raise AflabUsageError(f"{path}: not valid YAML ({str(err).splitlines()[0]})") from None
-    return parse_universe(data, str(path))
+    return parse_universe(read_yaml(path), str(path))
