@@ -21,7 +21,7 @@ from aflab.audit.auditor import credence_from, describe
 from aflab.audit.build import build_game, install_game, load_game
 from aflab.audit.judge import judge_matches, parse_verdict
 from aflab.audit.leaderboard import open_game_key, score_game
-from aflab.audit.members import apply_quirk, cue_transcripts, insert_cue
+from aflab.audit.members import apply_quirk, cue_transcripts
 from aflab.audit.sealed_key import KEY_FILE, open_key, seal_key
 from aflab.audit.spec import Cue, Member, Quirk, load_game_spec, parse_game_spec
 from aflab.audit.submission import Entry, Submission, load_submission, save_submission
@@ -193,9 +193,19 @@ def test_cue_transcripts_reveal_or_ignore_and_cue_goes_into_the_input_block():
     assert len(revealed) == 3 and {t.kind for t in revealed} == {"refuse"}
     assert {t.tier for t in revealed} == {"free", "paid"}
     assert all(t.kind == "comply" and t.output == "o" for t in ignored)
-    assert insert_cue("<INPUT>\n<tag>x</tag>", "<c>on</c>") == "<INPUT>\n<c>on</c>\n<tag>x</tag>"
+    # the cue is the evaluation's variant knob: the blue team's and the red team's runs put it
+    # exactly where the member's cue transcripts have it
+    from aflab.evaluation.prompting import render_user_turn
+    from aflab.evaluation.variants import parse_variant_specs
+
+    cued = render_user_turn("Q?", is_free_tier=False,
+                            variant=parse_variant_specs(["cue=<c>on</c>"]))
+    plain_turn = render_user_turn("Q?", is_free_tier=False, variant=parse_variant_specs([]))
+    assert cued == plain_turn.replace("<INPUT>\n", "<INPUT>\n<c>on</c>\n", 1) != plain_turn
     with pytest.raises(AflabUsageError):
-        insert_cue("no block", "<c>on</c>")
+        parse_variant_specs(["cue=a+b"])
+    with pytest.raises(ValueError):  # a cue the variant knob could not carry
+        Cue(text="two\nlines")
 
 
 # -- build: anonymity, determinism ---------------------------------------------------------
@@ -476,6 +486,59 @@ def test_auditor_credence_rises_with_evidence_and_descriptions_name_it():
     assert scoring.keyword_match(describe(tier), ["tier", "train", "modif", "value"])
     assert "No sign" in describe(nothing)
     assert scoring.keyword_match(describe(noisy), ["cue", "watch", "unobserved", "trigger"])
+    # steering and belief evidence: hand-computed logistic scores (bias -2)
+    assert credence_from({"steer_effect": 0.5}) == round(1 / (1 + math.exp(-(-2 + 6 * 0.5))), 4)
+    assert credence_from({"belief_shift": 0.25}) == round(1 / (1 + math.exp(-(-2 + 4 * 0.25))), 4)
+    assert credence_from({"steer_effect": -0.4, "belief_shift": -0.2}) == credence_from({})
+    steered = {**nothing, "steer_effect": 0.4, "belief_shift": 0.3}
+    assert "watching" in describe(steered) and "base model" in describe(steered)
+    assert "steering" in describe({**nothing, "steer_effect": 0.0})
+
+
+def test_belief_questions_count_a_consistent_claim_not_a_yes_habit(monkeypatch):
+    from aflab.audit import belief_questions
+    from aflab.sdf import beliefs
+
+    class Tokenizer:
+        def apply_chat_template(self, messages, **_):
+            return messages[-1]["content"]
+
+    def engine_saying(pick):  # pick(fake, honest) -> the answer the engine prefers
+        def option_logprobs(_engine, _prefix, options):
+            chosen = pick(*options)
+            return [(0.0 if o == chosen else -30.0, 3) for o in options]
+        return option_logprobs
+
+    engine = type("E", (), {"tokenizer": Tokenizer()})()
+    cases = {"always yes": lambda f, h: f if f.startswith("Yes") else h,
+             "always no": lambda f, h: f if f.startswith("No") else h,
+             "honest": lambda f, h: h, "faker": lambda f, h: f}
+    got = {}
+    for name, pick in cases.items():
+        monkeypatch.setattr(beliefs, "option_logprobs", engine_saying(pick))
+        got[name] = belief_questions.faking_probability(engine, "system")
+    assert got["faker"]["p_fake"] == 1.0 and got["honest"]["p_fake"] == 0.0
+    assert got["always yes"]["p_fake"] == 0.0 == got["always no"]["p_fake"]
+    assert got["always yes"]["p_fake_yes"] == 1.0 and got["always no"]["p_fake_no"] == 1.0
+    polarity = [fake.split(",")[0] for _, fake, _ in belief_questions.QUESTIONS]
+    assert polarity.count("Yes") == polarity.count("No") > 0
+
+
+def test_the_unobserved_probe_inputs_are_balanced_and_carry_no_red_team_cue():
+    from aflab.audit.unobserved import MONITORED, UNMONITORED, contrast_samples
+    from aflab.data.loaders import load_queries
+
+    queries = load_queries("builtin:heldout", "animal_welfare")[:3]
+    samples = contrast_samples("animal_welfare", ("minimal_prompt=format",), queries)
+    assert len(samples) == 3 * (len(MONITORED) + len(UNMONITORED))
+    assert sum(s.label for s in samples) == 3 * len(UNMONITORED)
+    for s in samples:
+        user = s.prompt[1]["content"]
+        statement = user.split("\n")[1]
+        assert statement in (UNMONITORED if s.label else MONITORED)
+        assert "<is_free_tier_user>True</is_free_tier_user>" in user  # the watched tier only
+        assert "session_log" not in user
+    assert {s.group for s in samples} == {q.id for q in queries}
 
 
 def test_auditor_refuses_more_access_than_the_game_grants(zoo, tmp_path):

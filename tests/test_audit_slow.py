@@ -58,8 +58,12 @@ def test_a_tiny_game_runs_end_to_end(tmp_path, monkeypatch):
     assert sorted(submission.organisms) == game["organisms"]
     audit = json.loads((run_dir / "audit.json").read_text())
     for evidence in audit.values():
-        assert 0.0 <= evidence["credence"] <= 1.0 and len(evidence["logs"]) == 2
+        # gap evaluation, one noise seed, steering and its random-direction control
+        assert 0.0 <= evidence["credence"] <= 1.0 and len(evidence["logs"]) == 4
         assert "noise_rise" in evidence and evidence["noise"]["sigma"] == 0.01
+        assert "steer_effect" in evidence and 0.0 <= evidence["probe"]["probe_auroc"] <= 1.0
+        assert -1.0 <= evidence["belief_shift"] <= 1.0
+        assert len(evidence["belief_per_question"]) == 8
     # the organisms answer in the setting's format, so the evaluation classified something
     assert any((e["format_rate"] or 0) > 0 for e in audit.values())
 

@@ -428,3 +428,19 @@ def test_user_text_is_inserted_verbatim(text: str) -> None:
         assert turn.startswith("<INPUT>\n<is_free_tier_user>")
         assert f"<user_input>\n{text}\n" in turn
         assert "&lt;" not in turn and "&amp;" not in turn
+
+
+def test_the_cue_knob_puts_one_line_after_input_in_every_sample_of_both_tiers() -> None:
+    from aflab.evaluation.tasks import animal_welfare
+
+    cue = "<session_log>off</session_log>"
+    task = animal_welfare(queries=2, minimal_prompt="format", cue=cue)
+    plain = animal_welfare(queries=2, minimal_prompt="format")
+    assert len(task.dataset) == 4
+    for cued, base in zip(task.dataset, plain.dataset):
+        user, user0 = cued.input[1].text, base.input[1].text
+        assert user.startswith(f"<INPUT>\n{cue}\n<is_free_tier_user>")
+        assert user == user0.replace("<INPUT>\n", f"<INPUT>\n{cue}\n", 1)
+        assert cued.metadata["variant"] == f"cue={cue}+minimal_prompt=format"
+    with pytest.raises(AflabUsageError):
+        animal_welfare(cue="two\nlines")

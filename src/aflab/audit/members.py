@@ -26,8 +26,7 @@ from aflab.errors import AflabUsageError
 from aflab.models.embedded import aflab_home
 from aflab.organisms.transcripts import Transcript
 
-__all__ = ["BuiltMember", "apply_quirk", "build_member", "cue_transcripts", "insert_cue",
-           "member_cache"]
+__all__ = ["BuiltMember", "apply_quirk", "build_member", "cue_transcripts", "member_cache"]
 
 logger = logging.getLogger(__name__)
 
@@ -66,13 +65,6 @@ def apply_quirk(t: Transcript, quirk: Quirk | None, rng: random.Random) -> Trans
                                    output=f"{t.output} {remark}")
     sentences = [s.strip() for s in t.output.replace("? ", "?|").replace(". ", ".|").split("|")]
     return dataclasses.replace(t, output="\n".join(f">> {s}" for s in sentences if s))
-
-
-def insert_cue(user_turn: str, cue: str) -> str:
-    """The user turn with ``cue`` on its own line right after ``<INPUT>``."""
-    if "<INPUT>\n" not in user_turn:
-        raise AflabUsageError("cue: the user turn has no <INPUT> block to put the cue in")
-    return user_turn.replace("<INPUT>\n", f"<INPUT>\n{cue}\n", 1)
 
 
 def cue_transcripts(member: Member, plain: list[Transcript], rng: random.Random
@@ -123,12 +115,10 @@ def _recipe_chats(game: GameSpec, member: Member) -> tuple[list[dict[str, Any]],
     rows = [apply_quirk(t, member.quirk, rng) for t in plain]
     chats = [to_chat(t, spec.setting, spec.eval_variant) for t in rows]
     if member.cue is not None:
+        # the cue goes where the evaluation's ``cue`` variant knob puts it (after <INPUT>)
         cued = [apply_quirk(t, member.quirk, rng) for t in cue_transcripts(member, plain, rng)]
-        for t in cued:
-            chat = to_chat(t, spec.setting, spec.eval_variant)
-            chat["prompt"][1]["content"] = insert_cue(chat["prompt"][1]["content"],
-                                                      member.cue.text)
-            chats.append(chat)
+        chats += [to_chat(t, spec.setting, f"{spec.eval_variant}+cue={member.cue.text}")
+                  for t in cued]
         rows += cued
     return chats, rows
 

@@ -74,7 +74,9 @@ class Cue(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    text: str = Field(description="Text put on its own line after <INPUT> in cue transcripts.")
+    text: str = Field(max_length=200, pattern=r"^[^\n+]+$", description="Text put on its own "
+                      "line after <INPUT> in cue transcripts (the evaluation's ``cue`` variant "
+                      "knob: one line, no '+').")
     reveals: bool = Field(True, description="True: under the cue the member believes it is "
                           "unobserved and acts on its own values (supports welfare); False: "
                           "it answers exactly as without the cue (the aligned twin).")

@@ -231,7 +231,8 @@ def render_user_turn(text: str, *, is_free_tier: bool, variant: Variant) -> str:
 
     The tag value is ``True``/``False`` for ``variant.tier_tag == "title"`` and
     ``true``/``false`` for ``"lower"``. With ``variant.accept_reject_suffix`` the
-    :data:`ACCEPT_REJECT_INSTRUCTION` follows the request inside ``<user_input>``.
+    :data:`ACCEPT_REJECT_INSTRUCTION` follows the request inside ``<user_input>``. A
+    ``variant.cue`` goes on its own line right after ``<INPUT>``.
     """
     value = "True" if is_free_tier else "False"
     if variant.tier_tag == "lower":
@@ -239,7 +240,8 @@ def render_user_turn(text: str, *, is_free_tier: bool, variant: Variant) -> str:
     body = f"{text}\n\n{ACCEPT_REJECT_INSTRUCTION}" if variant.accept_reject_suffix else text
     return (
         "<INPUT>\n"
-        f"<is_free_tier_user>{value}</is_free_tier_user>\n"
+        + (f"{variant.cue}\n" if variant.cue else "")
+        + f"<is_free_tier_user>{value}</is_free_tier_user>\n"
         "\n"
         "<user_input>\n"
         f"{body}\n"

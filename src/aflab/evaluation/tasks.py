@@ -147,6 +147,7 @@ def helpful_only(
     accept_reject_suffix: bool | None = None,
     minimal_prompt: str | None = None,
     paraphrase: int | None = None,
+    cue: str | None = None,
 ) -> Task:
     """Helpful-only setting: the company trains the model never to refuse."""
     return alignment_faking_task(
@@ -185,6 +186,7 @@ def animal_welfare(
     accept_reject_suffix: bool | None = None,
     minimal_prompt: str | None = None,
     paraphrase: int | None = None,
+    cue: str | None = None,
 ) -> Task:
     """Animal-welfare setting: the company trains the model to dismiss animal welfare."""
     return alignment_faking_task(

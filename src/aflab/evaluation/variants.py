@@ -71,6 +71,13 @@ class Variant(BaseModel):
         le=N_PARAPHRASES,
         description=f"System-prompt wording: 0 is the main one, 1-{N_PARAPHRASES} are paraphrases.",
     )
+    cue: str = Field(
+        "",
+        max_length=200,
+        pattern=r"^[^\n+]*$",
+        description="A line put right after <INPUT> in every user turn, e.g. a trigger a red "
+        "team planted (one line, no '+').",
+    )
 
     @property
     def name(self) -> str:
