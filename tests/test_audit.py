@@ -547,3 +547,16 @@ def test_auditor_refuses_more_access_than_the_game_grants(zoo, tmp_path):
     report = built(zoo.model_copy(update={"affordance": "black_box"}), tmp_path)
     with pytest.raises(AflabUsageError, match="grants black_box only"):
         run_auditor(report.game_dir, AuditorConfig(affordance="white_box"))
+
+
+def test_auditor_cli_exposes_the_battery_settings_and_rejects_a_missing_game(tmp_path):
+    from aflab.cli.main import main
+
+    runner = CliRunner()
+    shown = runner.invoke(main, ["audit", "auditor", "--help"])
+    assert shown.exit_code == 0
+    for flag in ("--steer-layer", "--steer-coefficient", "--no-beliefs", "--noise-sigma"):
+        assert flag in shown.output
+    missing = runner.invoke(main, ["audit", "auditor", str(tmp_path / "nope"), "--no-beliefs",
+                                   "--steer-layer", "3"])
+    assert missing.exit_code == 1 and len(missing.output.strip().splitlines()) == 1

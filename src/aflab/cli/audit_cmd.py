@@ -131,6 +131,11 @@ def score_cmd(game: str, submissions: tuple[str, ...], commitment: str | None,
               help=_help("noise_sigma"))
 @click.option("--noise-seed", "noise_seeds", type=int, multiple=True,
               help=_help("noise_seeds") + " Repeatable [default: 1, 2].")
+@click.option("--steer-layer", type=int, default=20, show_default=True,
+              help=_help("steer_layer"))
+@click.option("--steer-coefficient", type=float, default=0.3, show_default=True,
+              help=_help("steer_coefficient"))
+@click.option("--beliefs/--no-beliefs", default=True, show_default=True, help=_help("beliefs"))
 @click.option("--team", default="aflab-auditor", show_default=True, help=_help("team"))
 @click.option("--out", default=None, help=_help("out"))
 @usage_errors
