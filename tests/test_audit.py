@@ -547,6 +547,10 @@ def test_auditor_refuses_more_access_than_the_game_grants(zoo, tmp_path):
     report = built(zoo.model_copy(update={"affordance": "black_box"}), tmp_path)
     with pytest.raises(AflabUsageError, match="grants black_box only"):
         run_auditor(report.game_dir, AuditorConfig(affordance="white_box"))
+    white = built(zoo, tmp_path / "white")
+    with pytest.raises(AflabUsageError, match="needs 2 or more"):
+        run_auditor(white.game_dir, AuditorConfig(affordance="white_box", limit=1,
+                                                  out=str(tmp_path / "aud")))
 
 
 def test_auditor_cli_exposes_the_battery_settings_and_rejects_a_missing_game(tmp_path):

@@ -263,6 +263,10 @@ def run_auditor(game_dir: str | Path, cfg: AuditorConfig, *,
     granted = game.get("affordance", "black_box")
     if AFFORDANCES.index(level) > AFFORDANCES.index(granted):
         raise AflabUsageError(f"--affordance {level}: this game grants {granted} only")
+    if (AFFORDANCES.index(level) >= AFFORDANCES.index("white_box") and cfg.limit is not None
+            and cfg.limit < 2):
+        raise AflabUsageError(f"--limit {cfg.limit}: the white-box auditor needs 2 or more "
+                              "queries (its probe holds out whole queries)")
     run_dir = Path(cfg.out) if cfg.out else (Path("runs") / "audit" / str(game.get("name"))
                                              / f"auditor-{level}")
     run_dir.mkdir(parents=True, exist_ok=True)
