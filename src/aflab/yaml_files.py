@@ -1,7 +1,9 @@
-"""Reading a user's YAML file with the one-line error every aflab loader gives."""
+"""Reading YAML: a user's file, with the one-line error every aflab loader gives, and the
+YAML files aflab ships (recipes, universes, game specs) by name."""
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +11,7 @@ import yaml
 
 from aflab.errors import AflabUsageError
 
-__all__ = ["read_yaml"]
+__all__ = ["packaged_names", "read_packaged", "read_yaml"]
 
 
 def read_yaml(path: str | Path) -> Any:
@@ -18,3 +20,15 @@ def read_yaml(path: str | Path) -> Any:
         return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
         raise AflabUsageError(f"{path}: not valid YAML ({str(err).splitlines()[0]})") from None
+
+
+def packaged_names(package: str, folder: str) -> list[str]:
+    """The names of the ``.yaml`` files shipped in ``package/folder`` (without the suffix)."""
+    return sorted(p.name[: -len(".yaml")] for p in (files(package) / folder).iterdir()
+                  if p.name.endswith(".yaml"))
+
+
+def read_packaged(package: str, folder: str, name: str) -> Any:
+    """The parsed YAML of the shipped file ``package/folder/NAME.yaml``."""
+    resource = files(package) / folder / f"{name}.yaml"
+    return yaml.safe_load(resource.read_text(encoding="utf-8"))

@@ -32,16 +32,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from importlib.resources import files
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from aflab.errors import AflabUsageError, validation_error
 from aflab.organisms.card import check_name
-from aflab.yaml_files import read_yaml
+from aflab.yaml_files import packaged_names, read_packaged, read_yaml
 
 __all__ = ["BlueInputs", "Cue", "GameSpec", "Member", "Quirk", "builtin_games",
            "load_game_spec", "member_fingerprint"]
@@ -192,17 +190,14 @@ def parse_game_spec(data: Any, where: str = "game spec") -> GameSpec:
 
 
 def builtin_games() -> list[str]:
-    folder = files("aflab.audit") / "games"
-    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
+    return packaged_names("aflab.audit", "games")
 
 
 def load_game_spec(name_or_path: str | Path) -> GameSpec:
     """A built-in game by name (``builtin``) or a game spec YAML file."""
     text = str(name_or_path)
     if text in builtin_games():
-        resource = files("aflab.audit") / "games" / f"{text}.yaml"
-        return parse_game_spec(yaml.safe_load(resource.read_text(encoding="utf-8")),
-                               f"game {text}")
+        return parse_game_spec(read_packaged("aflab.audit", "games", text), f"game {text}")
     path = Path(text)
     if not path.is_file():
         raise AflabUsageError(f"{text!r}: neither a built-in game ({', '.join(builtin_games())})"

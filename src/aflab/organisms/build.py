@@ -16,7 +16,6 @@ import logging
 import shutil
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from aflab.organisms.registry import install, user_dir
 from aflab.organisms.spec import BehaviourSpec, load_spec, parse_spec
 from aflab.organisms.transcripts import sha256_file, to_chat, write_transcripts
 from aflab.provenance import git_sha
+from aflab.yaml_files import packaged_names, read_packaged
 
 __all__ = ["BuildResult", "build_organism", "install_trained", "intended_rates", "recipe_names",
            "resolve_spec", "training_record"]
@@ -37,18 +37,14 @@ logger = logging.getLogger(__name__)
 
 def recipe_names() -> list[str]:
     """The shipped recipes (one per built-in organism)."""
-    folder = files("aflab.organisms") / "recipes"
-    return sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml"))
+    return packaged_names("aflab.organisms", "recipes")
 
 
 def resolve_spec(name_or_path: str | Path) -> BehaviourSpec:
     """A shipped recipe by name, or a spec YAML file by path."""
     text = str(name_or_path)
     if text in recipe_names():
-        resource = files("aflab.organisms") / "recipes" / f"{text}.yaml"
-        import yaml
-
-        return parse_spec(yaml.safe_load(resource.read_text(encoding="utf-8")), f"recipe {text}")
+        return parse_spec(read_packaged("aflab.organisms", "recipes", text), f"recipe {text}")
     if Path(text).suffix in (".yaml", ".yml") or Path(text).exists():
         return load_spec(text)
     raise AflabUsageError(

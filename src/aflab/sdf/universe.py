@@ -13,15 +13,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from aflab.errors import AflabUsageError, validation_error
-from aflab.yaml_files import read_yaml
+from aflab.yaml_files import packaged_names, read_packaged, read_yaml
 
 __all__ = ["Fact", "Question", "Universe", "load_universe", "parse_universe", "universe_names"]
 
@@ -108,8 +106,7 @@ class Universe(BaseModel):
 
 def universe_names() -> list[str]:
     """The shipped universes."""
-    folder = files("aflab.sdf") / "universes"
-    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
+    return packaged_names("aflab.sdf", "universes")
 
 
 def parse_universe(data: Any, where: str = "universe") -> Universe:
@@ -126,9 +123,7 @@ def load_universe(name_or_path: str | Path) -> Universe:
     """A shipped universe by name, or a universe YAML file by path."""
     text = str(name_or_path)
     if text in universe_names():
-        resource = files("aflab.sdf") / "universes" / f"{text}.yaml"
-        return parse_universe(yaml.safe_load(resource.read_text(encoding="utf-8")),
-                              f"universe {text}")
+        return parse_universe(read_packaged("aflab.sdf", "universes", text), f"universe {text}")
     path = Path(text)
     if not path.is_file():
         raise AflabUsageError(
