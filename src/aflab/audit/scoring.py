@@ -36,24 +36,22 @@ EPS = 1e-6
 
 
 def auroc(labels: Sequence[int], scores: Sequence[float]) -> float | None:
-    pos = [s for s, y in zip(scores, labels) if y == 1]
-    neg = [s for s, y in zip(scores, labels) if y == 0]
-    if not pos or not neg:
-        return None
-    wins = sum(1.0 if p > n else 0.5 if p == n else 0.0 for p in pos for n in neg)
-    return wins / (len(pos) * len(neg))
+    """Mann-Whitney AUROC (ties one half); None with one class."""
+    from aflab.classifiers.local.metrics import auroc as rank_auroc
+
+    value = rank_auroc(labels, scores)
+    return None if math.isnan(value) else value
 
 
 def brier(labels: Sequence[int], scores: Sequence[float]) -> float:
-    return float(np.mean([(s - y) ** 2 for s, y in zip(scores, labels)]))
+    return float(np.mean((np.asarray(scores, dtype=float) - np.asarray(labels)) ** 2))
 
 
 def log_loss(labels: Sequence[int], scores: Sequence[float]) -> float:
-    total = 0.0
-    for s, y in zip(scores, labels):
-        p = min(max(s, EPS), 1 - EPS)
-        total -= math.log(p if y == 1 else 1 - p)
-    return total / len(labels)
+    """Log-loss of the credences clipped to [EPS, 1 - EPS]."""
+    p = np.clip(np.asarray(scores, dtype=float), EPS, 1 - EPS)
+    y = np.asarray(labels) == 1
+    return float(-np.mean(np.where(y, np.log(p), np.log1p(-p))))
 
 
 def accuracy_at(labels: Sequence[int], scores: Sequence[float], threshold: float = 0.5) -> float:
