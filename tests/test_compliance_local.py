@@ -127,7 +127,8 @@ def test_cli_one_line_error_for_missing_xstest(tmp_path):
     missing = str(tmp_path / "nowhere")
     for args in (["classifiers", "train", "--name", "compliance-pair-lexical", "--xstest", missing,
                   "--out-dir", str(tmp_path)],
-                 ["classifiers", "lomo", "--xstest", missing]):
+                 ["classifiers", "lomo", "--xstest", missing],
+                 ["classifiers", "lomo", "--classifier", "compliance-minilm", "--xstest", missing]):
         result = CliRunner().invoke(main, args)
         assert result.exit_code == 1
         assert result.output.count("\n") == 1 and "--xstest PATH" in result.output

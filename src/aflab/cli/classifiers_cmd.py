@@ -128,8 +128,9 @@ def train_cmd(names: tuple[str, ...], seed: int, out_dir: str | None, labels: st
 
 @classifiers.command("lomo")
 @click.option("--classifier", "classifier_name", default="compliance-local", show_default=True,
-              help="compliance-local, compliance-lexical, compliance-pair-lexical "
-                   "(leave-one-model-out on XSTest) or compliance-aw-local (leave-one-style-out).")
+              help="compliance-local, compliance-lexical, compliance-pair-lexical, "
+                   "compliance-minilm (leave-one-model-out on XSTest) or compliance-aw-local "
+                   "(leave-one-style-out).")
 @click.option("--xstest", default=None, help=_XSTEST_HELP)
 @click.option("--seed", type=int, default=0, show_default=True)
 @usage_errors

@@ -4,6 +4,9 @@
   **leave-one-model-out**. For each XSTest family (gpt4, llama2new, mistralinstruct) the
   head's recipe is refitted on the other two families plus our own ``train`` split and
   scores all 450 completions of the held-out family, rules first.
+* ``compliance-minilm`` (the shipped head is trained on our ``train`` split only): the
+  same leave-one-model-out with its recipe (MiniLM embeddings, ``C`` by 5-fold CV), so
+  the feature kinds are compared on the same out-of-distribution folds.
 * ``compliance-aw-lexical``: **leave-one-style-out** over the ``style`` column of the
   animal-welfare file (all splits): refit without one style, score that style; the
   held-out predictions are pooled into one AUROC / balanced accuracy.
@@ -50,14 +53,15 @@ def cross_validate(
     """Leave-one-model-out (XSTest heads) or leave-one-style-out (the AW head) results."""
     name = resolve_name(classifier)
     spec = HEAD_SPECS.get(name)
-    if spec is None or spec.task != "compliance" or spec.feature_kind == "minilm":
+    if spec is None or spec.task != "compliance":
         raise AflabUsageError(
             f"--classifier {classifier!r}: cross-validation covers compliance-lexical, "
-            "compliance-pair-lexical (XSTest) and compliance-aw-lexical (styles)"
+            "compliance-pair-lexical, compliance-minilm (XSTest) and compliance-aw-lexical "
+            "(styles)"
         )
     own = read_labels(data_path(spec.data_file), "compliance")
     folds: dict[str, dict[str, Any]] = {}
-    if spec.xstest:
+    if spec.xstest or spec.feature_kind == "minilm":
         from aflab.classifiers.local.xstest import XSTEST_MODELS, read_xstest
 
         xs = read_xstest(xstest)
