@@ -422,3 +422,22 @@ def test_shipped_minilm_heads_score_held_out_rows_above_chance():
     cp = evaluate_classifier(CP_LABELS, "compliance-minilm", split="heldout_style", resamples=50)
     assert cp["head"] == "compliance-minilm"
     assert cp["auroc"] > 0.7
+
+
+@needs_sklearn
+def test_head_fits_run_on_one_blas_thread():
+    """Byte-identical heads must not depend on the core count: every fit runs with
+    BLAS/OpenMP limited to one thread (multi-threaded sums changed a printed digit)."""
+    from threadpoolctl import threadpool_info
+
+    from aflab.classifiers.local.af_motive import fit_motive_head
+    from aflab.classifiers.local.heads import fit_logistic_head, single_threaded
+
+    @single_threaded
+    def threads_seen() -> list[int]:
+        return [pool["num_threads"] for pool in threadpool_info()]
+
+    inside = threads_seen()
+    assert inside and all(n == 1 for n in inside)
+    for fit in (fit_logistic_head, fit_motive_head):
+        assert getattr(fit, "__wrapped__", None) is not None, fit.__name__

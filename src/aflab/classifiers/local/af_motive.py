@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from aflab.classifiers.local import af_sentences as S
+from aflab.classifiers.local.heads import single_threaded
 from aflab.errors import AflabUsageError
 
 __all__ = [
@@ -274,6 +275,7 @@ def _doc_rows(docs: list[_Doc], chosen: Sequence[int]) -> np.ndarray:
     return np.concatenate([np.arange(offsets[i], offsets[i + 1]) for i in chosen] or [[]])
 
 
+@single_threaded
 def fit_motive_head(
     texts: Sequence[str],
     labels: Sequence[int],

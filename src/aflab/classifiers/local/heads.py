@@ -18,17 +18,24 @@ features): scikit-learn is used for fitting alone.
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from aflab.errors import AflabUsageError
 
-__all__ = ["FORMAT", "Head", "fit_logistic_head", "head_dir", "load_head", "save_head"]
+F = TypeVar("F", bound=Callable[..., Any])
+
+__all__ = [
+    "FORMAT", "Head", "fit_logistic_head", "head_dir", "load_head", "save_head",
+    "single_threaded",
+]
 
 FORMAT = "aflab-local-head/1"
 _DIGITS = 6
@@ -141,6 +148,23 @@ def load_head(path: str | Path) -> Head:
         raise AflabUsageError(f"{file}: malformed head file ({err})") from None
 
 
+def single_threaded(fit: F) -> F:
+    """Run ``fit`` with BLAS/OpenMP on one thread (``threadpoolctl``, a scikit-learn
+    dependency). With several threads, reductions are summed in a thread-dependent order
+    and the last printed digit of a weight can change with the machine's core count, which
+    would break "the same data and seed give the same bytes"."""
+
+    @functools.wraps(fit)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1):
+            return fit(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@single_threaded
 def fit_logistic_head(
     features: Any,
     labels: list[Any],
