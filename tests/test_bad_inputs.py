@@ -144,3 +144,25 @@ def test_failed_start_leaves_no_run_record(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError):
         run_module.run_evaluation(config, display="none")
     assert not (tmp_path / "new_run").exists()
+
+
+def test_shipped_yaml_by_name_or_a_users_file(tmp_path):
+    """One reader for 'a shipped recipe/universe/game by name, else a YAML path'."""
+    from aflab.audit.spec import load_game_spec
+    from aflab.organisms.build import resolve_spec
+    from aflab.yaml_files import read_named_or_file
+
+    data, source = read_named_or_file("aflab.sdf", "universes", "unrelated", "universe")
+    assert source == "universe unrelated" and data["facts"]
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("a: 1\n")
+    assert read_named_or_file("aflab.sdf", "universes", mine, "universe") == ({"a": 1}, str(mine))
+    with pytest.raises(AflabUsageError, match=r"missing\.yaml: no such spec file"):
+        resolve_spec(tmp_path / "missing.yaml")
+    with pytest.raises(AflabUsageError, match=r"neither a shipped recipe \(.*smollm2-af"):
+        resolve_spec("no-such-recipe")
+    with pytest.raises(AflabUsageError, match=r"neither a shipped game \(builtin"):
+        load_game_spec("no-such-game")
+    (tmp_path / "bad.yaml").write_text("games: [unclosed")
+    with pytest.raises(AflabUsageError, match="not valid YAML"):
+        load_game_spec(tmp_path / "bad.yaml")

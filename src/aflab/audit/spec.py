@@ -39,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from aflab.errors import AflabUsageError, validation_error
 from aflab.organisms.card import check_name
-from aflab.yaml_files import packaged_names, read_packaged, read_yaml
+from aflab.yaml_files import packaged_names, read_named_or_file
 
 __all__ = ["BlueInputs", "Cue", "GameSpec", "Member", "Quirk", "builtin_games",
            "load_game_spec", "member_fingerprint"]
@@ -195,11 +195,6 @@ def builtin_games() -> list[str]:
 
 def load_game_spec(name_or_path: str | Path) -> GameSpec:
     """A built-in game by name (``builtin``) or a game spec YAML file."""
-    text = str(name_or_path)
-    if text in builtin_games():
-        return parse_game_spec(read_packaged("aflab.audit", "games", text), f"game {text}")
-    path = Path(text)
-    if not path.is_file():
-        raise AflabUsageError(f"{text!r}: neither a built-in game ({', '.join(builtin_games())})"
-                              " nor a game spec file")
-    return parse_game_spec(read_yaml(path), str(path))
+    return parse_game_spec(
+        *read_named_or_file("aflab.audit", "games", name_or_path, "game", "game spec file")
+    )

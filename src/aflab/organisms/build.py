@@ -24,10 +24,10 @@ from aflab.data.loaders import load_queries
 from aflab.errors import AflabUsageError
 from aflab.organisms.card import Implant, OrganismCard, save_card
 from aflab.organisms.registry import install, user_dir
-from aflab.organisms.spec import BehaviourSpec, load_spec, parse_spec
+from aflab.organisms.spec import BehaviourSpec, parse_spec
 from aflab.organisms.transcripts import sha256_file, to_chat, write_transcripts
 from aflab.provenance import git_sha
-from aflab.yaml_files import packaged_names, read_packaged
+from aflab.yaml_files import packaged_names, read_named_or_file
 
 __all__ = ["BuildResult", "build_organism", "install_trained", "intended_rates", "recipe_names",
            "resolve_spec", "training_record"]
@@ -42,14 +42,9 @@ def recipe_names() -> list[str]:
 
 def resolve_spec(name_or_path: str | Path) -> BehaviourSpec:
     """A shipped recipe by name, or a spec YAML file by path."""
-    text = str(name_or_path)
-    if text in recipe_names():
-        return parse_spec(read_packaged("aflab.organisms", "recipes", text), f"recipe {text}")
-    if Path(text).suffix in (".yaml", ".yml") or Path(text).exists():
-        return load_spec(text)
-    raise AflabUsageError(
-        f"{text!r}: neither a recipe ({', '.join(recipe_names())}) nor a spec .yaml file"
-    )
+    data, source = read_named_or_file("aflab.organisms", "recipes", name_or_path, "recipe",
+                                      "spec file")
+    return parse_spec(data, source)
 
 
 def intended_rates(spec: BehaviourSpec) -> dict[str, Any]:

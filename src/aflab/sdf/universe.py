@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from aflab.errors import AflabUsageError, validation_error
-from aflab.yaml_files import packaged_names, read_packaged, read_yaml
+from aflab.yaml_files import packaged_names, read_named_or_file
 
 __all__ = ["Fact", "Question", "Universe", "load_universe", "parse_universe", "universe_names"]
 
@@ -121,13 +121,4 @@ def parse_universe(data: Any, where: str = "universe") -> Universe:
 
 def load_universe(name_or_path: str | Path) -> Universe:
     """A shipped universe by name, or a universe YAML file by path."""
-    text = str(name_or_path)
-    if text in universe_names():
-        return parse_universe(read_packaged("aflab.sdf", "universes", text), f"universe {text}")
-    path = Path(text)
-    if not path.is_file():
-        raise AflabUsageError(
-            f"universe {text!r}: neither a shipped universe ({', '.join(universe_names())}) "
-            "nor a YAML file"
-        )
-    return parse_universe(read_yaml(path), str(path))
+    return parse_universe(*read_named_or_file("aflab.sdf", "universes", name_or_path, "universe"))
