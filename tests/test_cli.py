@@ -312,3 +312,15 @@ def test_score_transcripts_bad_setting(tmp_path):
     )
     assert_one_line_error(result, "--setting 'x'")
     assert not out.exists()
+
+
+def test_classifiers_help_names_every_local_classifier():
+    from aflab.classifiers.local.classifier import ALIASES, LOCAL_NAMES
+
+    res = CliRunner().invoke(main, ["classifiers", "--help"], terminal_width=200)
+    assert res.exit_code == 0
+    text = " ".join(res.output.split())
+    for name in (*LOCAL_NAMES, *ALIASES):
+        assert name in text, name
+    for alias, head in ALIASES.items():
+        assert f"{alias} (= {head})" in text

@@ -41,8 +41,10 @@ def _slug(name: str) -> str:
 def classifiers() -> None:
     """Free local classifiers for compliance and AF reasoning: evaluate and retrain.
 
-    Local classifiers: af-lexical, af-minilm, compliance-lexical, compliance-minilm, and
-    the defaults af-local and compliance-local. Any Inspect model name (provider/model)
+    Local classifiers: af-motive, af-lexical, af-minilm, compliance-pair-lexical,
+    compliance-lexical, compliance-minilm, compliance-aw-lexical, and the defaults
+    af-local (= af-motive), compliance-local (= compliance-pair-lexical) and
+    compliance-aw-local (= compliance-aw-lexical). Any Inspect model name (provider/model)
     evaluates the LLM judge instead; cascade:LOCAL+MODEL asks the judge only where the
     local score is uncertain.
     """
