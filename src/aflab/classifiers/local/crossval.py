@@ -53,7 +53,7 @@ def cross_validate(
     """Leave-one-model-out (XSTest heads) or leave-one-style-out (the AW head) results."""
     name = resolve_name(classifier)
     spec = HEAD_SPECS.get(name)
-    if spec is None or spec.task != "compliance":
+    if spec is None or spec.ood_check is None:
         raise AflabUsageError(
             f"--classifier {classifier!r}: cross-validation covers compliance-lexical, "
             "compliance-pair-lexical, compliance-minilm (XSTest) and compliance-aw-lexical "
@@ -61,7 +61,7 @@ def cross_validate(
         )
     own = read_labels(data_path(spec.data_file), "compliance")
     folds: dict[str, dict[str, Any]] = {}
-    if spec.xstest or spec.feature_kind == "minilm":
+    if spec.ood_check == "xstest":
         from aflab.classifiers.local.xstest import XSTEST_MODELS, read_xstest
 
         xs = read_xstest(xstest)

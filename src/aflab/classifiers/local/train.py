@@ -52,6 +52,9 @@ class HeadSpec:
     rules: str | None = None
     #: Also train on the XSTest completions of all three model families (compliance).
     xstest: bool = False
+    #: The out-of-distribution check ``aflab classifiers lomo`` runs (:mod:`.crossval`):
+    #: ``xstest`` (leave one XSTest family out), ``styles`` (leave one style out) or None.
+    ood_check: str | None = None
 
 
 _AF, _CP, _AW = "af_labels.jsonl", "compliance_labels.jsonl", "compliance_aw_labels.jsonl"
@@ -60,15 +63,18 @@ HEAD_SPECS: dict[str, HeadSpec] = {
     "af-minilm": HeadSpec("af", "minilm", _AF),
     "compliance-lexical": HeadSpec(
         "compliance", "lexical", _CP, c_grid=(10.0,), min_df=3, rules="helpful_only",
-        xstest=True,
+        xstest=True, ood_check="xstest",
     ),
-    "compliance-minilm": HeadSpec("compliance", "minilm", _CP, rules="helpful_only"),
+    "compliance-minilm": HeadSpec(
+        "compliance", "minilm", _CP, rules="helpful_only", ood_check="xstest"
+    ),
     "compliance-pair-lexical": HeadSpec(
         "compliance", "pair-lexical", _CP, c_grid=(10.0,), min_df=3, rules="helpful_only",
-        xstest=True,
+        xstest=True, ood_check="xstest",
     ),
     "compliance-aw-lexical": HeadSpec(
-        "compliance", "aw-lexical", _AW, c_grid=(10.0,), rules="animal_welfare"
+        "compliance", "aw-lexical", _AW, c_grid=(10.0,), rules="animal_welfare",
+        ood_check="styles",
     ),
 }
 
