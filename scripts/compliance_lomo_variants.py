@@ -1,7 +1,7 @@
 """Compliance recipes tried against XSTest leave-one-model-out (the issue-8 target, >= 0.95).
 
     python scripts/compliance_lomo_variants.py                   # lexical variants, ~30 s
-    python scripts/compliance_lomo_variants.py --smollm2         # + SmolLM2-135M states, ~8 min more
+    python scripts/compliance_lomo_variants.py --smollm2         # + SmolLM2-135M activations
     python scripts/compliance_lomo_variants.py --minilm-finetune mistralinstruct  # ~5.5 min
 
 (2-core CPU times.) The last lines say how often XSTest's two annotators agree on complied
@@ -28,10 +28,11 @@ Variants:
     The request's content words replaced by one token wherever they occur in the response,
     so the head sees the answer's shape and not its topic.
 ``smollm2`` (``--smollm2``)
-    Frozen hidden states of the embedded SmolLM2-135M (mean over the response tokens and the
-    last token, layers 8, 16, 24, 30; request then response, at most 64 + 192 tokens),
-    standardised, logistic regression with C 0.01; and ``base+smollm2``, the mean of the
-    two probabilities.
+    Activations of the embedded SmolLM2-135M, captured by aflab's white-box toolkit
+    (:func:`aflab.whitebox.activations.capture`): the request as the user turn, the response
+    as the assistant turn, ``resid_post`` of layers 7, 15, 23 and 29 averaged over the
+    response tokens; standardised, logistic regression with C 0.01; and ``base+smollm2``,
+    the mean of the two probabilities.
 ``minilm-finetune`` (``--minilm-finetune FAMILY``)
     all-MiniLM-L6-v2 fine-tuned end to end as a (request, response) pair classifier, complied
     vs not, 3 epochs, AdamW 4e-5, batch 16, 192 tokens, seed 0; one held-out family per call.
@@ -89,52 +90,58 @@ def _folds(groups: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 
 def _lexical(features, labels, groups, *, source_weighted: bool = False) -> Callable:
+    """The shipped lexical recipe (``fit_logistic_head``: class-balanced, C 10, min_df 3)
+    on ``features``/``labels``; ``source_weighted`` refits it with scikit-learn directly,
+    since the recipe takes no sample weights."""
     from sklearn.linear_model import LogisticRegression
 
+    from aflab.classifiers.local.heads import fit_logistic_head
+
+    positive = "complied" if "complied" in set(labels.tolist()) else 1
+
     def fit_predict(train: np.ndarray, test: np.ndarray) -> np.ndarray:
+        if not source_weighted:
+            head = fit_logistic_head(features[train], list(labels[train]), name="variant",
+                                     task="compliance", feature_kind="pair-lexical",
+                                     positive_class=positive, c_grid=(10.0,), min_df=3)
+            return head.positive_proba(features[test])
         df = np.asarray((features[train] != 0).sum(axis=0)).ravel()
         x = features[:, np.flatnonzero(df >= 3)]
-        y = labels[train]
-        if source_weighted:
-            g = groups[train]
-            w = np.array([1.0 / np.sum(g == s) for s in g])
-            w *= len(w) / w.sum()  # mean 1, so C means what it means in ``base``
-            w *= np.array([len(y) / (len(set(y)) * np.sum(y == c)) for c in y])
-            model = LogisticRegression(C=10.0, max_iter=5000).fit(x[train], y, sample_weight=w)
-        else:
-            model = LogisticRegression(C=10.0, class_weight="balanced", max_iter=5000)
-            model.fit(x[train], y)
-        positive = list(model.classes_).index("complied" if "complied" in model.classes_ else 1)
-        return model.predict_proba(x[test])[:, positive]
+        y, g = labels[train], groups[train]
+        w = np.array([1.0 / np.sum(g == s) for s in g])
+        w *= len(w) / w.sum()  # mean 1, so C means what it means in ``base``
+        w *= np.array([len(y) / (len(set(y)) * np.sum(y == c)) for c in y])
+        model = LogisticRegression(C=10.0, max_iter=5000).fit(x[train], y, sample_weight=w)
+        return model.predict_proba(x[test])[:, list(model.classes_).index(positive)]
 
     return fit_predict
 
 
 def smollm2_states(rows: list[LabelledRow]) -> np.ndarray:
-    """The frozen SmolLM2-135M features of the ``smollm2`` variant, one row per input."""
-    import torch
+    """The ``smollm2`` variant's features: mean response activations, one row per input."""
+    import tempfile
 
+    from aflab.whitebox.activations import capture
     from aflab.whitebox.models import load_model
+    from aflab.whitebox.samples import WhiteboxSample
+    from aflab.whitebox.store import open_store
 
-    loaded = load_model("aflab-local/smollm2")
-    model, tok = loaded.model, loaded.tokenizer
-    layers, out, start = (8, 16, 24, 30), [], time.time()
-    with torch.no_grad():
-        for i, row in enumerate(rows):
-            output, accepted = split_verdict(row.output)
-            request = tok((row.request or "")[:400], add_special_tokens=False)["input_ids"][:64]
-            response = tok("\nResponse: " + normalise_text(compliance_input(output, accepted)),
-                           add_special_tokens=False)["input_ids"][:192]
-            ids = tok("Request: ", add_special_tokens=False)["input_ids"] + request + response
-            states = model(torch.tensor([ids]), output_hidden_states=True).hidden_states
-            n = len(response)
-            out.append(np.concatenate([
-                np.concatenate([states[k][0, -n:].mean(0).float().numpy(),
-                                states[k][0, -1].float().numpy()]) for k in layers
-            ]))
-            if i % 200 == 0:
-                print(f"  smollm2 states {i}/{len(rows)} ({time.time() - start:.0f} s)", flush=True)
-    return np.asarray(out)
+    samples = []
+    for i, row in enumerate(rows):
+        output, accepted = split_verdict(row.output)
+        response = normalise_text(compliance_input(output, accepted)) or "(empty)"
+        samples.append(WhiteboxSample(
+            id=f"row-{i}", prompt=({"role": "user", "content": row.request or ""},),
+            continuation=({"role": "assistant", "content": response},)))
+    sites = [f"blocks.{layer}.resid_post" for layer in (7, 15, 23, 29)]
+    start = time.time()
+    with tempfile.TemporaryDirectory() as tmp:
+        capture(load_model("aflab-local/smollm2"), samples, sites=sites,
+                position="mean_response", out_dir=tmp, batch_size=8)
+        store = open_store(tmp)
+        states = np.hstack([store.matrix(site) for site in sites])
+    print(f"  smollm2 activations of {len(rows)} rows in {time.time() - start:.0f} s", flush=True)
+    return states
 
 
 def _dense(features: np.ndarray, y: np.ndarray) -> Callable:
@@ -265,7 +272,7 @@ def main() -> None:
     ruled = np.array([apply_rules(*split_verdict(r.output), "helpful_only") is not None
                       for r in rows])
     texts = [row_text(r, "compliance", "pair-lexical") for r in rows]
-    features = pair_lexical_features(texts).tocsc()
+    features = pair_lexical_features(texts).tocsr()
     folds = _folds(groups)
     print("cells: balanced accuracy at 0.5 / AUROC / best balanced accuracy over thresholds "
           "(a ceiling: threshold picked on the held-out rows)")
@@ -273,7 +280,7 @@ def main() -> None:
     _report("binary", _lexical(features, y, groups), folds, y, ruled)
     _report("source-weighted", _lexical(features, labels, groups, source_weighted=True),
             folds, y, ruled)
-    masked = pair_lexical_features([_masked(t) for t in texts]).tocsc()
+    masked = pair_lexical_features([_masked(t) for t in texts]).tocsr()
     _report("masked", _lexical(masked, labels, groups), folds, y, ruled)
     if args.smollm2:
         states = smollm2_states(rows)
